@@ -1,0 +1,161 @@
+import { parseArgs } from 'node:util'
+import { CLOCK_MODES, type ClockMode } from './engine/clock.js'
+import type { Durations } from './engine/engine.js'
+import { DEFAULT_USERS, parseUsers, type User } from './users.js'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface Config {
+  host: string
+  port: number
+  users: User[]
+  /** True when the users are the built-in default (its password may be printed). */
+  defaultUsers: boolean
+  clusterName: string
+  clock: ClockMode
+  timeScale: number
+  durations: Durations
+  resultTtl: number
+  maxTasks: number
+  logLevel: LogLevel
+  control: boolean
+}
+
+/** Ten years, the longest duration or advance the emulator accepts (seconds). */
+export const MAX_SECONDS = 315_360_000
+/** The largest result TTL, as `X-Result-TTL` allows (seconds). */
+export const MAX_RESULT_TTL = 2_147_483_647
+
+/** A bad setting: `main` prints the message on one line and exits with code 2. */
+export class ConfigError extends Error {}
+
+type Parser<T> = (raw: string) => T | undefined
+
+interface Setting<K extends keyof Config> {
+  key: K
+  flag: string
+  env: string
+  default: string
+  expects: string
+  meaning: string
+  parse: Parser<Config[K]>
+}
+
+const integer = (min: number, max: number): Parser<number> => (raw) => {
+  if (!/^[0-9]+$/.test(raw)) return undefined
+  const n = Number(raw)
+  return n >= min && n <= max ? n : undefined
+}
+const number = (min: number, max: number, minExclusive = false): Parser<number> => (raw) => {
+  if (!/^[0-9]*\.?[0-9]+$/.test(raw)) return undefined
+  const n = Number(raw)
+  return (minExclusive ? n > min : n >= min) && n <= max ? n : undefined
+}
+const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw) =>
+  (values as readonly string[]).includes(raw) ? raw as T : undefined
+const bool: Parser<boolean> = (raw) => ({ true: true, 1: true, false: false, 0: false } as Record<string, boolean>)[raw.toLowerCase()]
+
+const setting = <K extends keyof Config>(s: Setting<K>): Setting<K> => s
+
+/** The one list of settings: flags, environment variables, defaults, --help and the README table. */
+export const SETTINGS = [
+  setting({ key: 'host', flag: '--host', env: 'HOST', default: '127.0.0.1', expects: 'a host name or IP address', meaning: 'Address to listen on (the Docker image sets `0.0.0.0`).', parse: (raw) => raw.trim() === '' ? undefined : raw.trim() }),
+  setting({ key: 'port', flag: '--port', env: 'PORT', default: '8080', expects: 'an integer from 0 to 65535 (0 picks a free port)', meaning: 'Port to listen on; `0` picks a free one (the start-up line says which).', parse: integer(0, 65535) }),
+  setting({
+    key: 'users',
+    flag: '--users',
+    env: 'EMULATOR_USERS',
+    default: DEFAULT_USERS,
+    expects: 'comma-separated email:password:role entries',
+    meaning: 'Users allowed in, comma-separated `email:password:role`.',
+    parse: (raw) => { const users = parseUsers(raw); return typeof users === 'string' ? undefined : users }
+  }),
+  setting({ key: 'clusterName', flag: '--cluster-name', env: 'EMULATOR_CLUSTER_NAME', default: 'cluster.local', expects: '1 to 253 of letters, digits, ".", "_" and "-"', meaning: 'The cluster\'s name: the auth realm, and `cluster_name` in task errors.', parse: (raw) => /^[A-Za-z0-9._-]{1,253}$/.test(raw) ? raw : undefined }),
+  setting({ key: 'clock', flag: '--clock', env: 'EMULATOR_CLOCK', default: 'real', expects: CLOCK_MODES.join(' or '), meaning: '`real`: time passes (times `--time-scale`); `manual`: time moves only when advanced.', parse: oneOf(CLOCK_MODES) }),
+  setting({ key: 'timeScale', flag: '--time-scale', env: 'EMULATOR_TIME_SCALE', default: '1', expects: 'a number above 0, at most 1000000', meaning: 'Emulated seconds per real second (real clock only).', parse: number(0, 1_000_000, true) }),
+  setting({
+    key: 'durations',
+    flag: '--durations',
+    env: 'EMULATOR_DURATIONS',
+    default: '1,10,3',
+    expects: `three numbers of seconds from 0 to ${MAX_SECONDS}, as queued,running,commit`,
+    meaning: 'Default seconds a task spends queued, running and in commit.',
+    parse: (raw) => {
+      const parts = raw.split(',').map(number(0, MAX_SECONDS))
+      if (parts.length !== 3 || parts.some((p) => p === undefined)) return undefined
+      const [queued, running, commit] = parts as [number, number, number]
+      return { queued, running, commit }
+    }
+  }),
+  setting({ key: 'resultTtl', flag: '--result-ttl', env: 'EMULATOR_RESULT_TTL', default: '500', expects: `an integer from 0 to ${MAX_RESULT_TTL} (seconds)`, meaning: 'Seconds an ended task\'s result is kept.', parse: integer(0, MAX_RESULT_TTL) }),
+  setting({ key: 'maxTasks', flag: '--max-tasks', env: 'EMULATOR_MAX_TASKS', default: '100000', expects: 'an integer from 1 to 10000000', meaning: 'Live tasks at most; past it, new tasks get 503 `too_many_tasks`.', parse: integer(1, 10_000_000) }),
+  setting({ key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', expects: LOG_LEVELS.join(', '), meaning: 'pino log level; `info` logs one line per request.', parse: oneOf(LOG_LEVELS) }),
+  setting({ key: 'control', flag: '--no-control', env: 'EMULATOR_CONTROL', default: 'true', expects: 'true or false', meaning: '`--no-control` (or `EMULATOR_CONTROL=false`) turns the control API off, but for its health check.', parse: bool })
+] as const
+
+export const USAGE = [
+  'Usage: crdb-tasks-emulator [options]',
+  '',
+  'Emulates the Redis Enterprise CRDB tasks REST API. Every option is also an environment variable.',
+  '',
+  ...SETTINGS.map((s) => `  ${(s.flag === '--no-control' ? s.flag : `${s.flag} <value>`).padEnd(24)} ${s.env.padEnd(24)} ${s.meaning.replaceAll('`', '')} (default: ${s.default})`),
+  '  --help                   show this help',
+  '  --version                print the version'
+].join('\n')
+
+export type CliRequest = { kind: 'run', config: Config } | { kind: 'help' } | { kind: 'version' }
+
+/**
+ * Reads the configuration from command-line arguments and environment variables (a flag wins
+ * over its variable, a variable over the default). Pure: throws `ConfigError` with a one-line
+ * message naming the setting, the value and what it expects.
+ */
+export function loadConfig (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliRequest {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...Object.fromEntries(SETTINGS.filter((s) => s.key !== 'control').map((s) => [s.flag.slice(2), { type: 'string' as const }])),
+        'no-control': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' }
+      }
+    })
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message.split('\n')[0]}. Run with --help to see the settings.`)
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>
+  if (values.help === true) return { kind: 'help' }
+  if (values.version === true) return { kind: 'version' }
+
+  const config: Partial<Record<keyof Config, unknown>> = {}
+  for (const s of SETTINGS) {
+    const fromFlag = s.key === 'control' ? (values['no-control'] === true ? 'false' : undefined) : values[s.flag.slice(2)] as string | undefined
+    const fromEnv = env[s.env]
+    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined)
+    const source = fromFlag !== undefined ? s.flag : s.env
+    const value = (s.parse as Parser<unknown>)(raw ?? s.default)
+    if (value === undefined) {
+      const shown = s.key === 'users' ? redactPasswords(raw ?? '') : raw
+      const why = s.key === 'users' && raw !== undefined ? ` (${parseUsers(raw) as string})` : ''
+      throw new ConfigError(`Invalid ${source} value "${shown}": expected ${s.expects}${why}.`)
+    }
+    config[s.key] = value
+  }
+  const result = config as unknown as Config
+  result.defaultUsers = (values.users ?? env.EMULATOR_USERS ?? '') === '' || (values.users ?? env.EMULATOR_USERS) === DEFAULT_USERS
+  return { kind: 'run', config: result }
+}
+
+/** `a@b:secret:admin` -> `a@b:***:admin`, so that a start-up error never prints a password. */
+function redactPasswords (raw: string): string {
+  return raw.split(',').map((entry) => {
+    const first = entry.indexOf(':')
+    const last = entry.lastIndexOf(':')
+    return first > 0 && last > first ? `${entry.slice(0, first)}:***${entry.slice(last)}` : entry.replace(/:.*/, ':***')
+  }).join(',')
+}

@@ -1,0 +1,394 @@
+import { randomUUID } from 'node:crypto'
+import type { Clock } from './clock.js'
+import { EventQueue, type Scheduled } from './event-queue.js'
+import { isEnded, type HistoryCause, type Operation, type Phase } from './phases.js'
+
+/** Phase durations in emulated seconds; `null` holds the task in that phase until stepped. */
+export interface Durations {
+  queued: number | null
+  running: number | null
+  commit: number | null
+}
+
+/** One entry of a task's `errors`, as the real API shows it. */
+export interface TaskError {
+  cluster_name: string
+  error_code: string
+  description: string
+}
+
+export type Outcome = 'finished' | 'failed'
+export type CancelPolicy = 'accept' | 'conflict'
+
+/** What a new task should do. Every field is optional; defaults come from the engine's options. */
+export interface TaskSpec {
+  id?: string
+  crdbGuid?: string
+  operation?: Operation
+  durations?: Partial<Durations>
+  outcome?: Outcome
+  /** The errors a task with outcome `failed` reports. */
+  errors?: TaskError[]
+  /** Seconds an ended task's result is kept. */
+  resultTtl?: number
+  cancel?: CancelPolicy
+  /** Seconds between an accepted cancel of a running task and its effect. */
+  cancelDelay?: number
+  /** Cluster names shown in `progress.clusters`. */
+  clusters?: string[]
+}
+
+export interface HistoryEntry {
+  /** Emulated ms. */
+  readonly at: number
+  /** The phase the task is in after this entry. */
+  readonly phase: Phase
+  readonly cause: HistoryCause
+}
+
+/** A task as the engine keeps it. Times are emulated ms; read it, never write it. */
+export interface Task extends Scheduled {
+  readonly id: string
+  readonly operation: Operation
+  /** The CRDB's GUID as the task shows it (a create_crdb task shows one once it has started). */
+  crdbGuid: string | null
+  /** The GUID a create_crdb task takes when it starts, when chosen in advance. */
+  readonly plannedGuid: string | null
+  phase: Phase
+  readonly createdAt: number
+  /** When the current phase began. */
+  phaseStartedAt: number
+  /** When the current active phase ends by itself; null when held or ended. */
+  phaseEndsAt: number | null
+  startedAt: number | null
+  endedAt: number | null
+  /** When an ended task's result disappears. */
+  expiresAt: number | null
+  /** Seconds an ended task is kept. */
+  resultTtl: number
+  /** ms per active phase: queued, running, commit. */
+  readonly durations: readonly [number | null, number | null, number | null]
+  readonly outcome: Outcome
+  readonly failErrors: readonly TaskError[]
+  errors: readonly TaskError[]
+  readonly cancelPolicy: CancelPolicy
+  /** ms */
+  readonly cancelDelay: number
+  readonly clusters: readonly string[]
+  /** An accepted cancel waiting for its `cancelDelay`. */
+  pendingCancel: { at: number, force: boolean } | null
+  readonly history: HistoryEntry[]
+}
+
+/** Reasons the engine refuses a request; each is also the API's `error_code`. */
+export type Refusal =
+  | 'task_not_found'
+  | 'task_exists'
+  | 'too_many_tasks'
+  | 'task_cannot_be_canceled'
+  | 'task_cancel_failed'
+  | 'task_already_ended'
+
+export type Result<R extends Refusal> =
+  | { ok: true, task: Task }
+  | { ok: false, reason: R, detail: string }
+
+export interface EngineOptions {
+  clock: Clock
+  /** Shown in `errors[].cluster_name` and as the default `progress.clusters` entry. */
+  clusterName: string
+  /** Default phase durations (seconds). */
+  durations: Durations
+  /** Default result TTL (seconds). */
+  resultTtl: number
+  /** Live tasks (active plus retained) at most; past it, creation is refused. */
+  maxTasks: number
+  /** Makes task ids and GUIDs. Default: random UUID v4. */
+  newId?: () => string
+}
+
+const ACTIVE_INDEX = { queued: 0, running: 1, commit: 2 } as const
+
+const toMs = (seconds: number | null | undefined): number | null =>
+  seconds === null || seconds === undefined ? null : Math.round(seconds * 1000)
+
+/**
+ * The task engine of one fake cluster: its tasks, their lifecycle, retention and cancels, driven
+ * by one queue of due events and the cluster's clock. It knows nothing of HTTP.
+ *
+ * Every public method first settles: it applies, in time order, every event due by the clock's
+ * now, each stamped with its own due time. So a task's `started` and `ended` are exact however
+ * time got there (one jump or many small steps).
+ */
+export class Engine {
+  readonly clock: Clock
+  readonly clusterName: string
+  private readonly options: EngineOptions
+  private readonly tasks = new Map<string, Task>()
+  private readonly queue = new EventQueue<Task>()
+  private readonly newId: () => string
+  private readonly defaultClusters: readonly string[]
+  private readonly defaultFailErrors: readonly TaskError[]
+
+  constructor (options: EngineOptions) {
+    this.options = options
+    this.clock = options.clock
+    this.clusterName = options.clusterName
+    this.newId = options.newId ?? randomUUID
+    this.defaultClusters = Object.freeze([options.clusterName])
+    this.defaultFailErrors = Object.freeze([{
+      cluster_name: options.clusterName,
+      error_code: 'internal_error',
+      description: 'The task failed (outcome set through the emulator\'s control API).'
+    }])
+  }
+
+  /** Emulated now (ms). */
+  now (): number {
+    return this.clock.now()
+  }
+
+  /** Live tasks: active ones plus ended ones inside their retention. */
+  get size (): number {
+    this.settle()
+    return this.tasks.size
+  }
+
+  /** When the next due event fires (ms), or null when nothing is scheduled. */
+  nextEventAt (): number | null {
+    this.settle()
+    return this.queue.peek()?.dueAt ?? null
+  }
+
+  /** Applies every event due by now, in time order. O(1) when nothing is due. */
+  settle (): void {
+    const now = this.clock.now()
+    for (;;) {
+      const next = this.queue.peek()
+      if (next === undefined || next.dueAt > now) return
+      this.queue.pop()
+      this.fire(next, next.dueAt)
+    }
+  }
+
+  /** Moves emulated time forward and fires what falls due, in order. */
+  advance (seconds: number): void {
+    this.settle()
+    this.clock.advance(seconds * 1000)
+    this.settle()
+  }
+
+  create (spec: TaskSpec = {}): Result<'task_exists' | 'too_many_tasks'> {
+    this.settle()
+    if (spec.id !== undefined && this.tasks.has(spec.id)) {
+      return { ok: false, reason: 'task_exists', detail: `A task with id "${spec.id}" already exists.` }
+    }
+    if (this.tasks.size >= this.options.maxTasks) {
+      return {
+        ok: false,
+        reason: 'too_many_tasks',
+        detail: `The emulator already keeps ${this.tasks.size} live tasks (--max-tasks). Wait for results to expire, or reset.`
+      }
+    }
+    const now = this.clock.now()
+    const d = this.options.durations
+    const durations = spec.durations ?? {}
+    const operation = spec.operation ?? 'create_crdb'
+    const task: Task = {
+      id: spec.id ?? this.newId(),
+      operation,
+      // a create_crdb task gets its GUID when it starts, as on real clusters
+      crdbGuid: operation === 'create_crdb' ? null : (spec.crdbGuid ?? (operation === 'flush_crdb' ? null : this.newId())),
+      plannedGuid: operation === 'create_crdb' ? (spec.crdbGuid ?? null) : null,
+      phase: 'queued',
+      createdAt: now,
+      phaseStartedAt: now,
+      phaseEndsAt: null,
+      startedAt: null,
+      endedAt: null,
+      expiresAt: null,
+      resultTtl: spec.resultTtl ?? this.options.resultTtl,
+      durations: [
+        toMs('queued' in durations ? durations.queued : d.queued),
+        toMs('running' in durations ? durations.running : d.running),
+        toMs('commit' in durations ? durations.commit : d.commit)
+      ],
+      outcome: spec.outcome ?? 'finished',
+      failErrors: spec.errors !== undefined && spec.errors.length > 0 ? spec.errors : this.defaultFailErrors,
+      errors: [],
+      cancelPolicy: spec.cancel ?? 'accept',
+      cancelDelay: toMs(spec.cancelDelay) ?? 0,
+      clusters: spec.clusters !== undefined && spec.clusters.length > 0 ? spec.clusters : this.defaultClusters,
+      pendingCancel: null,
+      history: [],
+      dueAt: 0,
+      dueSeq: 0,
+      heapIndex: -1
+    }
+    this.tasks.set(task.id, task)
+    this.enter(task, 'queued', now, 'created')
+    return { ok: true, task }
+  }
+
+  /**
+   * The task with this id, or undefined when unknown or expired. With `resultTtl` (seconds), the
+   * result is kept that long: after now for an ended task, after its end for an active one.
+   */
+  get (id: string, resultTtl?: number): Task | undefined {
+    this.settle()
+    const task = this.tasks.get(id)
+    if (task === undefined || resultTtl === undefined) return task
+    task.resultTtl = resultTtl
+    if (isEnded(task.phase)) {
+      task.expiresAt = this.clock.now() + resultTtl * 1000
+      this.queue.schedule(task, task.expiresAt)
+    }
+    return task
+  }
+
+  /** Every live task, oldest first. */
+  list (): IterableIterator<Task> {
+    this.settle()
+    return this.tasks.values()
+  }
+
+  /**
+   * Cancels a task, as `POST /v1/crdb_tasks/{id}/actions/cancel` does: queued and running tasks
+   * can be canceled (running ones after their `cancelDelay`); a task in commit only with
+   * `force`, which leaves its CRDB as it is (the real docs warn it "can break the CRDB").
+   */
+  cancel (id: string, force: boolean): Result<'task_not_found' | 'task_cannot_be_canceled' | 'task_cancel_failed'> {
+    this.settle()
+    const task = this.tasks.get(id)
+    if (task === undefined) return notFound(id)
+    if (isEnded(task.phase)) {
+      return { ok: false, reason: 'task_cannot_be_canceled', detail: `Task ${id} has already ended (${task.phase}) and cannot be canceled.` }
+    }
+    if (task.phase === 'commit' && !force) {
+      return {
+        ok: false,
+        reason: 'task_cannot_be_canceled',
+        detail: `Task ${id} has reached the commit phase and cannot be canceled. Cancel with force=true to cancel it anyway (the CRDB is not rolled back).`
+      }
+    }
+    if (task.cancelPolicy === 'conflict') {
+      return { ok: false, reason: 'task_cancel_failed', detail: `The cluster failed to cancel task ${id}; the task goes on.` }
+    }
+    const now = this.clock.now()
+    if (task.phase === 'running' && task.cancelDelay > 0) {
+      const pending = task.pendingCancel
+      task.pendingCancel = pending === null
+        ? { at: now + task.cancelDelay, force }
+        : { at: pending.at, force: pending.force || force }
+      task.history.push({ at: now, phase: task.phase, cause: 'cancel_requested' })
+      this.reschedule(task)
+    } else {
+      this.cancelNow(task, now, force)
+    }
+    return { ok: true, task }
+  }
+
+  /** Moves an active task to its next phase now (the control API's step). */
+  step (id: string): Result<'task_not_found' | 'task_already_ended'> {
+    this.settle()
+    const task = this.tasks.get(id)
+    if (task === undefined) return notFound(id)
+    if (isEnded(task.phase)) {
+      return { ok: false, reason: 'task_already_ended', detail: `Task ${id} has already ended (${task.phase}); there is no next phase.` }
+    }
+    this.moveOn(task, this.clock.now(), 'step')
+    return { ok: true, task }
+  }
+
+  /** Forgets every task. The clock is left as it is. */
+  reset (): void {
+    this.tasks.clear()
+    this.queue.clear()
+  }
+
+  private fire (task: Task, at: number): void {
+    if (isEnded(task.phase)) {
+      this.tasks.delete(task.id) // retention ran out: the task and its history are freed
+      return
+    }
+    const pending = task.pendingCancel
+    if (pending !== null && (task.phaseEndsAt === null || pending.at < task.phaseEndsAt)) {
+      this.cancelNow(task, at, pending.force)
+    } else {
+      this.moveOn(task, at, 'duration_elapsed')
+    }
+  }
+
+  private moveOn (task: Task, at: number, cause: HistoryCause): void {
+    switch (task.phase) {
+      case 'queued':
+        task.startedAt = at
+        if (task.operation === 'create_crdb') task.crdbGuid = task.plannedGuid ?? this.newId()
+        this.enter(task, 'running', at, cause)
+        return
+      case 'running':
+        if (task.outcome === 'failed') {
+          this.finish(task, 'failed', at, cause, task.failErrors)
+          return
+        }
+        this.enter(task, 'commit', at, cause)
+        // the documented race: "tasks may complete before they can be cancelled"
+        if (task.pendingCancel !== null && !task.pendingCancel.force) {
+          task.pendingCancel = null
+          task.history.push({ at, phase: 'commit', cause: 'cancel_dropped' })
+          this.reschedule(task)
+        }
+        return
+      case 'commit':
+        this.finish(task, 'completed', at, cause, [])
+    }
+  }
+
+  private cancelNow (task: Task, at: number, force: boolean): void {
+    const inCommit = task.phase === 'commit'
+    const description = inCommit
+      ? 'The task was canceled with force during commit; the CRDB was not rolled back and may be inconsistent.'
+      : 'The task was canceled.'
+    this.finish(task, 'canceled', at, force ? 'force_cancel' : 'cancel', [
+      { cluster_name: this.clusterName, error_code: 'task_canceled', description }
+    ])
+  }
+
+  private enter (task: Task, phase: 'queued' | 'running' | 'commit', at: number, cause: HistoryCause): void {
+    task.phase = phase
+    task.phaseStartedAt = at
+    const duration = task.durations[ACTIVE_INDEX[phase]] ?? null
+    task.phaseEndsAt = duration === null ? null : at + duration
+    task.history.push({ at, phase, cause })
+    this.reschedule(task)
+  }
+
+  private finish (task: Task, phase: 'completed' | 'failed' | 'canceled', at: number, cause: HistoryCause, errors: readonly TaskError[]): void {
+    task.phase = phase
+    task.phaseStartedAt = at
+    task.phaseEndsAt = null
+    task.pendingCancel = null
+    task.endedAt = at
+    task.errors = errors
+    task.expiresAt = at + task.resultTtl * 1000
+    task.history.push({ at, phase, cause })
+    this.queue.schedule(task, task.expiresAt)
+  }
+
+  /** Schedules an active task's next event: its phase end or its pending cancel, whichever is first. */
+  private reschedule (task: Task): void {
+    const ends = task.phaseEndsAt
+    const cancelAt = task.pendingCancel?.at ?? null
+    const due = ends === null ? cancelAt : (cancelAt === null ? ends : Math.min(ends, cancelAt))
+    if (due === null) this.queue.remove(task)
+    else this.queue.schedule(task, due)
+  }
+}
+
+function notFound (id: string): { ok: false, reason: 'task_not_found', detail: string } {
+  return { ok: false, reason: 'task_not_found', detail: `No task with id "${id}" (unknown, or its result has expired).` }
+}
+
+export function createEngine (options: EngineOptions): Engine {
+  return new Engine(options)
+}

@@ -1,0 +1,81 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Engine } from '../engine/engine.js'
+import type { User } from '../users.js'
+import { registerAuth } from './auth.js'
+import { createErrorHandler, formatSchemaErrors, handleNotFound } from './errors.js'
+import { controlRoutes, healthRoute } from './routes/control.js'
+import { taskRoutes } from './routes/tasks.js'
+
+export interface AppDeps {
+  engine: Engine
+  users: readonly User[]
+  /** The auth realm. */
+  clusterName: string
+  /** Serve the control API (health is always served). */
+  control: boolean
+  /** A pino logger; omit for none. */
+  logger?: FastifyBaseLogger
+  /** How often the background tick settles due events, in real ms. Default 250. */
+  tickMs?: number
+}
+
+/** 1 MiB, the largest body accepted (413 `payload_too_large` past it). */
+export const BODY_LIMIT = 1024 * 1024
+
+/**
+ * Builds the HTTP app around an engine. It never listens: `main` (or a test through
+ * `app.inject`) decides that.
+ */
+export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
+    logController: new OneLinePerRequest(),
+    bodyLimit: BODY_LIMIT,
+    // long enough for any task id a client may choose, so that an odd id gets task_not_found
+    routerOptions: { maxParamLength: 1024 },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
+    schemaErrorFormatter: formatSchemaErrors
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setErrorHandler(createErrorHandler(deps.clusterName))
+  app.setNotFoundHandler(handleNotFound)
+  // an empty body is no body (`curl -X POST -H 'Content-Type: application/json'` sends one)
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined)
+      return
+    }
+    parseJson(request, body as string, done)
+  })
+
+  await registerAuth(app, deps.users)
+  await app.register(healthRoute)
+  await app.register(taskRoutes, { engine: deps.engine })
+  if (deps.control) await app.register(controlRoutes, { engine: deps.engine })
+
+  // settle in the background too, so that expired results are freed even when nobody asks
+  const tick = setInterval(() => deps.engine.settle(), deps.tickMs ?? 250)
+  tick.unref()
+  app.addHook('onClose', async () => clearInterval(tick))
+
+  return app
+}
+
+/** One log line per request, after the answer, never with headers (they hold credentials). */
+class OneLinePerRequest extends LogController {
+  override incomingRequest (): void {}
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const fields = {
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 100) / 100,
+      user: request.user?.email
+    }
+    if (error) request.log.error({ ...fields, err: error }, 'request errored')
+    else request.log.info(fields, 'request')
+  }
+}

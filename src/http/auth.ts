@@ -1,0 +1,72 @@
+import fastifyBasicAuth from '@fastify/basic-auth'
+import type { FastifyInstance } from 'fastify'
+import { createUserDirectory, hasPermission, type Permission, type User } from '../users.js'
+import { ApiError } from './errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated user, once auth has passed. */
+    user: User | null
+  }
+  interface FastifyContextConfig {
+    /** What the caller must be allowed to do. Every route names one, or says `public`. */
+    permission?: Permission
+    public?: boolean
+  }
+}
+
+/**
+ * HTTP Basic auth and permissions, checked before anything else about a request (401, then
+ * 403, then the request's own form). A route must declare `config.permission` or
+ * `config.public: true`; registering one that declares neither fails at start-up.
+ */
+export async function registerAuth (app: FastifyInstance, users: readonly User[]): Promise<void> {
+  const check = createUserDirectory(users)
+  app.decorateRequest('user', null)
+  await app.register(fastifyBasicAuth, {
+    // the challenge header is set by the error handler, with the exact realm format
+    authenticate: false,
+    validate (email, password, request, _reply, done) {
+      const user = check(email, password)
+      if (user === undefined) {
+        done(new ApiError('unauthorized'))
+        return
+      }
+      request.user = user
+      done()
+    }
+  })
+
+  app.addHook('onRoute', (route) => {
+    const config = route.config as { permission?: Permission, public?: boolean } | undefined
+    if (config?.permission === undefined && config?.public !== true) {
+      throw new Error(`Route ${route.method} ${route.url} declares neither config.permission nor config.public`)
+    }
+  })
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const permission = request.routeOptions.config?.permission
+    if (permission === undefined) {
+      done()
+      return
+    }
+    app.basicAuth(request, reply, (err?: Error) => {
+      if (err !== undefined) {
+        done(err)
+        return
+      }
+      const role = request.user?.role ?? 'none'
+      if (!hasPermission(role, permission)) {
+        done(new ApiError('forbidden', `Role ${role} may not ${PERMISSION_TEXT[permission]}.`))
+        return
+      }
+      done()
+    })
+  })
+}
+
+const PERMISSION_TEXT: Record<Permission, string> = {
+  view_crdb_tasks: 'read CRDB tasks',
+  cancel_crdb_task: 'cancel CRDB tasks',
+  control_emulator: 'use the emulator\'s control API (admin only)'
+}

@@ -1,0 +1,141 @@
+import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
+import type { SchemaErrorDataVar } from 'fastify/types/schema.js'
+
+/**
+ * The one catalog of error codes: HTTP status and the default description. Engine refusals use
+ * the same codes (see `Refusal` in the engine). The README's error table is checked against it.
+ */
+export const ERRORS = {
+  invalid_request: { status: 400, description: 'The request is not valid.' },
+  invalid_parameter: { status: 400, description: 'A query parameter is not valid.' },
+  invalid_header: { status: 400, description: 'A header is not valid.' },
+  unauthorized: { status: 401, description: 'Missing or wrong credentials: send HTTP Basic auth with a known user\'s email and password.' },
+  forbidden: { status: 403, description: 'Your role is not allowed to do this.' },
+  not_found: { status: 404, description: 'No such route.' },
+  task_not_found: { status: 404, description: 'No such task (unknown, or its result has expired).' },
+  task_cannot_be_canceled: { status: 406, description: 'The task cannot be canceled in its current phase.' },
+  task_cancel_failed: { status: 409, description: 'The cluster failed to cancel the task.' },
+  task_exists: { status: 409, description: 'A live task already has this id.' },
+  task_already_ended: { status: 409, description: 'The task has already ended.' },
+  payload_too_large: { status: 413, description: 'The request body is larger than 1 MiB.' },
+  unsupported_media_type: { status: 415, description: 'Send the body as application/json.' },
+  too_many_tasks: { status: 503, description: 'The emulator keeps as many live tasks as --max-tasks allows.' },
+  internal_error: { status: 500, description: 'The emulator hit an unexpected error; it has been logged.' }
+} as const satisfies Record<string, { status: number, description: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+/** An error to answer as `{error_code, description}` with the catalog's status. */
+export class ApiError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  constructor (code: ErrorCode, description?: string) {
+    super(description ?? ERRORS[code].description)
+    this.code = code
+    this.statusCode = ERRORS[code].status
+  }
+}
+
+export interface ErrorBody {
+  error_code: string
+  description: string
+}
+
+/** Fastify's own error codes we translate, beyond validation. */
+const FASTIFY_ERRORS: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_request',
+  FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER: 'unauthorized'
+}
+
+const BY_STATUS: Record<number, ErrorCode> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'payload_too_large', 415: 'unsupported_media_type' }
+
+const VALIDATION_CODES: Record<SchemaErrorDataVar, ErrorCode> = {
+  body: 'invalid_request',
+  params: 'invalid_request',
+  querystring: 'invalid_parameter',
+  headers: 'invalid_header'
+}
+
+/** Turns any error into the catalog's code and a description fit for a client (never a stack). */
+export function toErrorBody (error: FastifyError | ApiError | Error): { status: number, body: ErrorBody } {
+  if (error instanceof ApiError) {
+    return { status: error.statusCode, body: { error_code: error.code, description: error.message } }
+  }
+  const fe = error as FastifyError
+  if (fe.validation !== undefined && fe.validationContext !== undefined) {
+    const code = VALIDATION_CODES[fe.validationContext]
+    return { status: ERRORS[code].status, body: { error_code: code, description: fe.message } }
+  }
+  if (fe instanceof SyntaxError || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return { status: 400, body: { error_code: 'invalid_request', description: 'The request body is not valid JSON.' } }
+  }
+  const code = (fe.code !== undefined ? FASTIFY_ERRORS[fe.code] : undefined) ??
+    (fe.statusCode !== undefined && fe.statusCode < 500 ? BY_STATUS[fe.statusCode] : undefined)
+  if (code !== undefined) {
+    const description = code === 'unauthorized' || code === 'payload_too_large' ? ERRORS[code].description : fe.message
+    return { status: ERRORS[code].status, body: { error_code: code, description } }
+  }
+  if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, body: { error_code: 'invalid_request', description: fe.message } }
+  }
+  return { status: 500, body: { error_code: 'internal_error', description: ERRORS.internal_error.description } }
+}
+
+/**
+ * The one error handler: every error becomes `{error_code, description}` JSON. A 401 carries
+ * `WWW-Authenticate: Basic realm="<cluster name>"`, as a real cluster's does.
+ */
+export function createErrorHandler (realm: string) {
+  const challenge = `Basic realm="${realm}"`
+  return function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    const { status, body } = toErrorBody(error)
+    if (status >= 500) request.log.error({ err: error }, 'request failed')
+    if (status === 401) reply.header('www-authenticate', challenge)
+    reply.code(status).type('application/json').send(body)
+  }
+}
+
+export function handleNotFound (request: FastifyRequest, reply: FastifyReply): void {
+  reply.code(404).type('application/json').send({
+    error_code: 'not_found',
+    description: `No route ${request.method} ${request.url.split('?')[0] ?? ''}. The task routes are under /v1/crdb_tasks; the control API is under /__emulator.`
+  } satisfies ErrorBody)
+}
+
+/**
+ * Says which field is wrong and what it expects, e.g.
+ * `Invalid query parameter "verbose" ("perhaps"): expected true, false, 1 or 0 (any case).`
+ */
+export function formatSchemaErrors (errors: FastifySchemaValidationError[], dataVar: SchemaErrorDataVar): Error {
+  const e = errors[0]
+  if (e === undefined) return new Error(`Invalid ${dataVar}.`)
+  const path = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
+  const params = e.params as Record<string, unknown>
+  const expected = (e as { parentSchema?: { description?: string } }).parentSchema?.description
+  const data = (e as { data?: unknown }).data
+  if (dataVar === 'querystring' || dataVar === 'headers') {
+    const name = dataVar === 'headers' ? headerName(path) : path
+    const what = dataVar === 'headers' ? 'header' : 'query parameter'
+    const shown = typeof data === 'string' ? ` ("${data.length > 64 ? `${data.slice(0, 64)}...` : data}")` : ''
+    return new Error(`Invalid ${what} "${name}"${shown}: expected ${expected ?? e.message ?? 'a valid value'}.`)
+  }
+  const where = dataVar === 'body' ? 'request body' : 'path parameter'
+  if (e.keyword === 'additionalProperties') {
+    return new Error(`Invalid ${where}: unknown field "${join(path, String(params.additionalProperty))}".`)
+  }
+  if (e.keyword === 'required') {
+    return new Error(`Invalid ${where}: field "${join(path, String(params.missingProperty))}" is required.`)
+  }
+  if (path === '') return new Error(`Invalid ${where}: ${dataVar === 'body' ? 'it must be a JSON object' : e.message ?? 'invalid'}.`)
+  const message = e.keyword === 'enum' && Array.isArray(params.allowedValues)
+    ? `must be one of ${params.allowedValues.join(', ')}`
+    : expected !== undefined ? `must be ${expected}` : e.message ?? 'is invalid'
+  return new Error(`Invalid ${where}: field "${path}" ${message}.`)
+}
+
+const join = (path: string, field: string): string => path === '' ? field : `${path}.${field}`
+const headerName = (lower: string): string => lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()).replace('Ttl', 'TTL').replace(/-Id$/, '-ID')

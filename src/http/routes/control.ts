@@ -1,0 +1,109 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { Engine, TaskSpec } from '../../engine/engine.js'
+import { PHASES } from '../../engine/phases.js'
+import { ApiError } from '../errors.js'
+import {
+  AdvanceBodySchema, ClockSchema, ControlTaskParamsSchema, CreateTaskBodySchema, type CreateTaskBody,
+  errorResponses, HealthSchema, HistorySchema, TaskSchema
+} from '../schemas.js'
+import { toControlTime, toTaskVerboseWire } from '../task-wire.js'
+
+const control = { permission: 'control_emulator' } as const
+
+/** `GET /__emulator/health`: no auth, so that a container health check needs no secret. */
+export const healthRoute: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/__emulator/health', {
+    config: { public: true },
+    schema: { summary: 'Liveness and readiness', response: { 200: HealthSchema } }
+  }, async () => ({ status: 'ok' as const }))
+}
+
+/** The emulator's own API: the clock, tasks made to order, step, history, reset. Admin only. */
+export const controlRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (app, { engine }) => {
+  const clockView = () => ({ mode: engine.clock.mode, now: toControlTime(engine.now()), scale: engine.clock.scale })
+
+  app.get('/__emulator/clock', {
+    config: control,
+    schema: { summary: 'The emulated clock', response: { 200: ClockSchema, ...errorResponses(401, 403) } }
+  }, async () => clockView())
+
+  app.post('/__emulator/clock/advance', {
+    config: control,
+    schema: {
+      summary: 'Move emulated time forward, firing every due transition and expiry in order',
+      body: AdvanceBodySchema,
+      response: { 200: ClockSchema, ...errorResponses(400, 401, 403) }
+    }
+  }, async (request) => {
+    engine.advance(request.body.seconds)
+    return clockView()
+  })
+
+  app.post('/__emulator/tasks', {
+    config: control,
+    // every field is optional, so an empty POST makes a task with the defaults
+    preValidation: async (request) => { request.body ??= {} },
+    schema: {
+      summary: 'Create a task directly',
+      body: CreateTaskBodySchema,
+      response: { 201: TaskSchema, ...errorResponses(400, 401, 403, 409, 503) }
+    }
+  }, async (request, reply) => {
+    const result = engine.create(toTaskSpec(request.body))
+    if (!result.ok) throw new ApiError(result.reason, result.detail)
+    return reply.code(201).send(toTaskVerboseWire(result.task))
+  })
+
+  app.post('/__emulator/tasks/:id/step', {
+    config: control,
+    schema: {
+      summary: 'Move a task to its next phase now',
+      params: ControlTaskParamsSchema,
+      response: { 200: TaskSchema, ...errorResponses(401, 403, 404, 409) }
+    }
+  }, async (request) => {
+    const result = engine.step(request.params.id)
+    if (!result.ok) throw new ApiError(result.reason, result.detail)
+    return toTaskVerboseWire(result.task)
+  })
+
+  app.get('/__emulator/tasks/:id/history', {
+    config: control,
+    schema: {
+      summary: 'Every phase change of a task, with its emulated time and cause',
+      params: ControlTaskParamsSchema,
+      response: { 200: HistorySchema, ...errorResponses(401, 403, 404) }
+    }
+  }, async (request) => {
+    const task = engine.get(request.params.id)
+    if (task === undefined) throw new ApiError('task_not_found', `No task with id "${request.params.id}" (unknown, or its result has expired).`)
+    return {
+      id: task.id,
+      history: task.history.map((h) => ({ at: toControlTime(h.at), phase: h.phase, status: PHASES[h.phase].status, cause: h.cause }))
+    }
+  })
+
+  app.post('/__emulator/reset', {
+    config: control,
+    schema: { summary: 'Forget every task (users, configuration and clock stay)', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
+  }, async (_request, reply) => {
+    engine.reset()
+    return reply.code(204).send(null)
+  })
+}
+
+function toTaskSpec (body: CreateTaskBody): TaskSpec {
+  const spec: TaskSpec = {}
+  if (body.id !== undefined) spec.id = body.id
+  if (body.crdb_guid !== undefined) spec.crdbGuid = body.crdb_guid
+  if (body.operation !== undefined) spec.operation = body.operation
+  if (body.durations !== undefined) spec.durations = body.durations
+  if (body.outcome !== undefined) spec.outcome = body.outcome
+  if (body.errors !== undefined) spec.errors = body.errors.map((e) => ({ cluster_name: e.cluster_name ?? '', error_code: e.error_code, description: e.description }))
+  if (body.result_ttl !== undefined) spec.resultTtl = body.result_ttl
+  if (body.cancel !== undefined) spec.cancel = body.cancel
+  if (body.cancel_delay !== undefined) spec.cancelDelay = body.cancel_delay
+  if (body.clusters !== undefined) spec.clusters = body.clusters
+  return spec
+}

@@ -1,0 +1,62 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { MAX_RESULT_TTL } from '../../config.js'
+import type { Engine } from '../../engine/engine.js'
+import { PHASES } from '../../engine/phases.js'
+import { ApiError } from '../errors.js'
+import {
+  CancelQuerySchema, CancelResponseSchema, errorResponses, GetTaskQuerySchema, parseBooleanParam,
+  ResultTtlHeadersSchema, TaskIdParamsSchema, TaskSchema
+} from '../schemas.js'
+import { toTaskVerboseWire, toTaskWire } from '../task-wire.js'
+import { Type } from '@sinclair/typebox'
+
+/** The three documented `/v1/crdb_tasks` endpoints. */
+export const taskRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (app, { engine }) => {
+  app.get('/v1/crdb_tasks', {
+    config: { permission: 'view_crdb_tasks' },
+    schema: {
+      summary: 'List every live task, oldest first',
+      response: { 200: Type.Array(TaskSchema), ...errorResponses(401, 403) }
+    }
+  }, async () => Array.from(engine.list(), toTaskWire))
+
+  app.get('/v1/crdb_tasks/:task_id', {
+    config: { permission: 'view_crdb_tasks' },
+    schema: {
+      summary: 'Get one task',
+      params: TaskIdParamsSchema,
+      querystring: GetTaskQuerySchema,
+      headers: ResultTtlHeadersSchema,
+      response: { 200: TaskSchema, ...errorResponses(400, 401, 403, 404) }
+    }
+  }, async (request) => {
+    const ttl = parseResultTtl(request.headers['x-result-ttl'])
+    const task = engine.get(request.params.task_id, ttl)
+    if (task === undefined) throw new ApiError('task_not_found', `No task with id "${request.params.task_id}" (unknown, or its result has expired).`)
+    return parseBooleanParam(request.query.verbose) ? toTaskVerboseWire(task) : toTaskWire(task)
+  })
+
+  app.post('/v1/crdb_tasks/:task_id/actions/cancel', {
+    config: { permission: 'cancel_crdb_task' },
+    schema: {
+      summary: 'Cancel a task',
+      params: TaskIdParamsSchema,
+      querystring: CancelQuerySchema,
+      response: { 200: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 406, 409) }
+    }
+  }, async (request) => {
+    const result = engine.cancel(request.params.task_id, parseBooleanParam(request.query.force))
+    if (!result.ok) throw new ApiError(result.reason, result.detail)
+    return { id: result.task.id, status: PHASES[result.task.phase].status }
+  })
+}
+
+/** `X-Result-TTL`: a decimal integer of seconds, 0 to 2147483647 (the schema checks the form). */
+export function parseResultTtl (raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined
+  const ttl = Number(raw)
+  if (ttl > MAX_RESULT_TTL) {
+    throw new ApiError('invalid_header', `Invalid header "X-Result-TTL" ("${raw}"): expected a whole number of seconds from 0 to ${MAX_RESULT_TTL}.`)
+  }
+  return ttl
+}

@@ -1,0 +1,125 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { MAX_RESULT_TTL, MAX_SECONDS } from '../config.js'
+import { CLOCK_MODES } from '../engine/clock.js'
+import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES, WIRE_STATUSES } from '../engine/phases.js'
+
+/** A string enum as a plain JSON Schema `enum` (clearer errors and OpenAPI than a union). */
+const StringEnum = <T extends string>(values: readonly T[], description?: string) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...(description === undefined ? {} : { description }) })
+
+/** `true`, `false`, `1` or `0`, in any case. */
+const BOOLEAN_WORDS = ['true', 'false', '1', '0']
+const caseless = (word: string): string => [...word].map((c) => /[a-z]/.test(c) ? `[${c}${c.toUpperCase()}]` : c).join('')
+export const BooleanParamSchema = Type.String({
+  pattern: `^(?:${BOOLEAN_WORDS.map(caseless).join('|')})$`,
+  description: 'true, false, 1 or 0 (any case)'
+})
+export const parseBooleanParam = (value: string | undefined): boolean =>
+  value !== undefined && (value === '1' || value.toLowerCase() === 'true')
+
+export const TASK_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$'
+const TASK_ID_EXPECTED = '1 to 128 of letters, digits, ".", "_", ":" and "-"'
+
+export const ErrorSchema = Type.Object({
+  error_code: Type.String({ description: 'snake_case code, e.g. task_not_found' }),
+  description: Type.String()
+})
+
+export const TaskErrorSchema = Type.Object({
+  cluster_name: Type.String(),
+  error_code: Type.String(),
+  description: Type.String()
+})
+
+const taskFields = {
+  id: Type.String(),
+  crdb_guid: Type.Optional(Type.String()),
+  operation: StringEnum(OPERATIONS),
+  status: StringEnum(WIRE_STATUSES),
+  worker_name: Type.Optional(Type.String()),
+  started: Type.Optional(Type.String({ description: 'ISO-8601 UTC, whole seconds' })),
+  ended: Type.Optional(Type.String({ description: 'ISO-8601 UTC, whole seconds' })),
+  errors: Type.Optional(Type.Array(TaskErrorSchema))
+}
+
+export const ProgressSchema = Type.Object({
+  worker: StringEnum(PHASE_NAMES),
+  clusters: Type.Array(Type.Object({ name: Type.String(), progress: StringEnum(PHASE_NAMES) }))
+}, { description: 'The task\'s phase, overall and per participating cluster (verbose=true only)' })
+
+/** A CRDB task: the short form, plus `progress` with verbose=true. */
+export const TaskSchema = Type.Object({ ...taskFields, progress: Type.Optional(ProgressSchema) })
+export type TaskWire = Static<typeof TaskSchema>
+
+export const TaskIdParamsSchema = Type.Object({ task_id: Type.String() })
+
+export const GetTaskQuerySchema = Type.Object({ verbose: Type.Optional(BooleanParamSchema) })
+export const CancelQuerySchema = Type.Object({ force: Type.Optional(BooleanParamSchema) })
+export const ResultTtlHeadersSchema = Type.Object({
+  'x-result-ttl': Type.Optional(Type.String({
+    pattern: '^[0-9]{1,10}$',
+    description: `a whole number of seconds from 0 to ${MAX_RESULT_TTL}`
+  }))
+})
+
+export const CancelResponseSchema = Type.Object({ id: Type.String(), status: StringEnum(WIRE_STATUSES) })
+
+// ---- control API ----
+
+export const HealthSchema = Type.Object({ status: Type.Literal('ok') })
+
+export const ClockSchema = Type.Object({
+  mode: StringEnum(CLOCK_MODES),
+  now: Type.String({ description: 'emulated now, ISO-8601 UTC with milliseconds' }),
+  scale: Type.Number()
+})
+
+export const AdvanceBodySchema = Type.Object({
+  seconds: Type.Number({ exclusiveMinimum: 0, maximum: MAX_SECONDS, description: `a number of seconds above 0 and at most ${MAX_SECONDS}` })
+}, { additionalProperties: false })
+
+const DurationSchema = Type.Number({ minimum: 0, maximum: MAX_SECONDS, description: `a number of seconds from 0 to ${MAX_SECONDS}` })
+const HoldableDurationSchema = Type.Unsafe<number | null>({
+  type: ['number', 'null'],
+  minimum: 0,
+  maximum: MAX_SECONDS,
+  description: `a number of seconds from 0 to ${MAX_SECONDS}, or null to stay in the phase until stepped`
+})
+
+export const CreateTaskBodySchema = Type.Object({
+  id: Type.Optional(Type.String({ pattern: TASK_ID_PATTERN, description: TASK_ID_EXPECTED })),
+  crdb_guid: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'a GUID of 1 to 128 characters' })),
+  operation: Type.Optional(StringEnum(OPERATIONS)),
+  durations: Type.Optional(Type.Object({
+    queued: Type.Optional(HoldableDurationSchema),
+    running: Type.Optional(HoldableDurationSchema),
+    commit: Type.Optional(HoldableDurationSchema)
+  }, { additionalProperties: false })),
+  outcome: Type.Optional(StringEnum(['finished', 'failed'] as const)),
+  errors: Type.Optional(Type.Array(Type.Object({
+    cluster_name: Type.Optional(Type.String({ maxLength: 253 })),
+    error_code: Type.String({ minLength: 1, maxLength: 128, description: 'a non-empty string' }),
+    description: Type.String({ maxLength: 4096 })
+  }, { additionalProperties: false }), { maxItems: 100 })),
+  result_ttl: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_RESULT_TTL, description: `a whole number of seconds from 0 to ${MAX_RESULT_TTL}` })),
+  cancel: Type.Optional(StringEnum(['accept', 'conflict'] as const)),
+  cancel_delay: Type.Optional(DurationSchema),
+  clusters: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { minItems: 1, maxItems: 64 }))
+}, { additionalProperties: false })
+export type CreateTaskBody = Static<typeof CreateTaskBodySchema>
+
+export const ControlTaskParamsSchema = Type.Object({ id: Type.String() })
+
+export const HistorySchema = Type.Object({
+  id: Type.String(),
+  history: Type.Array(Type.Object({
+    at: Type.String({ description: 'emulated time, ISO-8601 UTC with milliseconds' }),
+    phase: StringEnum(PHASE_NAMES),
+    status: StringEnum(WIRE_STATUSES),
+    cause: StringEnum(Object.keys(HISTORY_CAUSES) as Array<keyof typeof HISTORY_CAUSES>)
+  }))
+})
+
+/** The error responses a route can send, for its response schema. */
+export const errorResponses = (...statuses: number[]): Record<number, TSchema> =>
+  Object.fromEntries(statuses.map((s) => [s, ErrorSchema]))

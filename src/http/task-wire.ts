@@ -1,0 +1,41 @@
+import type { Task } from '../engine/engine.js'
+import { PHASES, WORKER_NAME } from '../engine/phases.js'
+import type { TaskWire } from './schemas.js'
+
+/** `2022-10-12T09:33:41Z`: the real API's format, whole seconds, UTC. */
+export function toWireTime (ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + 'Z'
+}
+
+/** Control API times keep milliseconds: `2022-10-12T09:33:41.250Z`. */
+export function toControlTime (ms: number): string {
+  return new Date(ms).toISOString()
+}
+
+/** The one mapping of an engine task to the real API's task object (short form). */
+export function toTaskWire (task: Task): TaskWire {
+  // built in the real API's field order, which is the order clients see
+  const wire = { id: task.id } as TaskWire
+  // a flush task never shows a GUID, as on real clusters
+  if (task.crdbGuid !== null && task.operation !== 'flush_crdb') wire.crdb_guid = task.crdbGuid
+  wire.operation = task.operation
+  wire.status = PHASES[task.phase].status
+  if (task.startedAt !== null) {
+    wire.worker_name = WORKER_NAME
+    wire.started = toWireTime(task.startedAt)
+  }
+  if (task.endedAt !== null) wire.ended = toWireTime(task.endedAt)
+  if (task.errors.length > 0) wire.errors = task.errors as TaskWire['errors']
+  return wire
+}
+
+/** The task with `progress` (what `verbose=true` adds). */
+export function toTaskVerboseWire (task: Task): TaskWire {
+  return {
+    ...toTaskWire(task),
+    progress: {
+      worker: task.phase,
+      clusters: task.clusters.map((name) => ({ name, progress: task.phase }))
+    }
+  }
+}
