@@ -14,12 +14,9 @@ export function toControlTime (ms: number): string {
 
 /** The one mapping of an engine task to the real API's task object (short form). */
 export function toTaskWire (task: Task): TaskWire {
-  // built in the real API's field order, which is the order clients see
-  const wire = { id: task.id } as TaskWire
+  const wire: TaskWire = { id: task.id, operation: task.operation, status: PHASES[task.phase].status }
   // a flush task never shows a GUID, as on real clusters
   if (task.crdbGuid !== null && task.operation !== 'flush_crdb') wire.crdb_guid = task.crdbGuid
-  wire.operation = task.operation
-  wire.status = PHASES[task.phase].status
   if (task.startedAt !== null) {
     wire.worker_name = WORKER_NAME
     wire.started = toWireTime(task.startedAt)

@@ -1,0 +1,53 @@
+import type { FastifyInstance, InjectOptions } from 'fastify'
+import { createClock } from '../../src/engine/clock.js'
+import { createEngine, type Engine } from '../../src/engine/engine.js'
+import { buildApp } from '../../src/http/app.js'
+import { ROLES, type Role, type User } from '../../src/users.js'
+
+/** 2026-01-01T00:00:00Z: tests start their manual clock here. */
+export const T0 = Date.UTC(2026, 0, 1)
+
+/** One user per role: `<role>@example.com`, password `pw-<role>`. */
+export const USERS: User[] = ROLES.map((role) => ({ email: `${role}@example.com`, password: `pw-${role}`, role }))
+
+export const basic = (email: string, password: string): string =>
+  `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`
+
+export const as = (role: Role): { authorization: string } => ({ authorization: basic(`${role}@example.com`, `pw-${role}`) })
+
+export interface TestApp {
+  app: FastifyInstance
+  engine: Engine
+  /** Injects a request as the admin unless `headers.authorization` says otherwise. */
+  call: (options: InjectOptions & { role?: Role }) => Promise<{ status: number, json: any, headers: Record<string, unknown>, body: string }>
+  advance: (seconds: number) => void
+}
+
+export async function makeApp (options: { maxTasks?: number, control?: boolean, resultTtl?: number } = {}): Promise<TestApp> {
+  const engine = createEngine({
+    clock: createClock({ mode: 'manual', start: T0 }),
+    clusterName: 'test.cluster',
+    durations: { queued: 1, running: 10, commit: 3 },
+    resultTtl: options.resultTtl ?? 500,
+    maxTasks: options.maxTasks ?? 100_000
+  })
+  const app = await buildApp({ engine, users: USERS, clusterName: 'test.cluster', control: options.control ?? true })
+  const call: TestApp['call'] = async ({ role, ...inject }) => {
+    const res = await app.inject({ ...inject, headers: { ...as(role ?? 'admin'), ...(inject.headers ?? {}) } })
+    let json: unknown
+    try { json = res.body === '' ? undefined : JSON.parse(res.body) } catch { json = undefined }
+    return { status: res.statusCode, json, headers: res.headers, body: res.body }
+  }
+  return { app, engine, call, advance: (s) => engine.advance(s) }
+}
+
+/** Asserts the real API's error shape and returns the code. */
+export function errorCodeOf (res: { json: any, headers: Record<string, unknown> }): string {
+  if (typeof res.json?.error_code !== 'string' || typeof res.json?.description !== 'string') {
+    throw new Error(`not an {error_code, description} body: ${JSON.stringify(res.json)}`)
+  }
+  if (!String(res.headers['content-type']).startsWith('application/json')) {
+    throw new Error(`content-type is ${String(res.headers['content-type'])}`)
+  }
+  return res.json.error_code
+}
