@@ -1,0 +1,110 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// The built server, started as a user starts it (`npm start` runs `node dist/main.js` after building).
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))
+const AUTH = `Basic ${Buffer.from('admin@example.com:admin').toString('base64')}`
+
+interface Server { child: ChildProcessWithoutNullStreams, url: string, lines: string[] }
+
+async function startServer (args: string[]): Promise<Server> {
+  const child = spawn(process.execPath, [MAIN, '--host', '127.0.0.1', '--port', '0', ...args], { stdio: 'pipe' })
+  const lines: string[] = []
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start-up line in 10 s: ${lines.join('\n')}`)), 10_000)
+    let buffered = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString()
+      let nl
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl)
+        buffered = buffered.slice(nl + 1)
+        lines.push(line)
+        const parsed = JSON.parse(line) as { url?: string }
+        if (parsed.url !== undefined) {
+          clearTimeout(timer)
+          resolve(parsed.url)
+        }
+      }
+    })
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${String(code)} before listening`)) })
+  })
+  return { child, url, lines }
+}
+
+async function api (server: Server, method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { authorization: AUTH, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+  const text = await res.text()
+  return { status: res.status, json: text === '' ? undefined : JSON.parse(text) }
+}
+
+describe('the built server', () => {
+  let server: Server
+  beforeAll(async () => { server = await startServer(['--clock', 'manual']) })
+  afterAll(() => { server.child.kill('SIGKILL') })
+
+  it('prints one start-up line with the URL, the clock and the default user', () => {
+    const startup = server.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.url !== undefined)
+    expect(startup).toMatchObject({ clock: 'manual', users: [{ email: 'admin@example.com', role: 'admin', password: 'admin' }] })
+    expect(startup?.msg).toContain(server.url)
+  })
+
+  it('drives a task from queued to finished and to 404 after its retention, over real HTTP', async () => {
+    const created = await api(server, 'POST', '/__emulator/tasks', {})
+    expect(created.status).toBe(201)
+    const id = created.json.id as string
+    const status = async (): Promise<unknown> => (await api(server, 'GET', `/v1/crdb_tasks/${id}`)).json.status
+    expect(await status()).toBe('queued')
+    await api(server, 'POST', '/__emulator/clock/advance', { seconds: 1 })
+    expect(await status()).toBe('started')
+    await api(server, 'POST', '/__emulator/clock/advance', { seconds: 13 })
+    expect(await status()).toBe('finished')
+    await api(server, 'POST', '/__emulator/clock/advance', { seconds: 499 })
+    expect(await status()).toBe('finished')
+    await api(server, 'POST', '/__emulator/clock/advance', { seconds: 1 })
+    const gone = await api(server, 'GET', `/v1/crdb_tasks/${id}`)
+    expect(gone.status).toBe(404)
+    expect(gone.json.error_code).toBe('task_not_found')
+  })
+
+  it('answers 401 with the realm to a wrong password', async () => {
+    const res = await fetch(`${server.url}/v1/crdb_tasks`, { headers: { authorization: `Basic ${Buffer.from('admin@example.com:nope').toString('base64')}` } })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toBe('Basic realm="cluster.local"')
+  })
+
+  it('logs one line per request, without credentials', async () => {
+    await api(server, 'GET', '/v1/crdb_tasks')
+    const requestLines = server.lines.filter((l) => l.includes('"msg":"request"'))
+    expect(requestLines.length).toBeGreaterThan(0)
+    for (const line of server.lines) {
+      expect(line).not.toContain(AUTH.slice(6))
+      expect(line.toLowerCase()).not.toContain('authorization')
+    }
+    expect(JSON.parse(requestLines.at(-1) as string)).toMatchObject({ method: 'GET', url: '/v1/crdb_tasks', status: 200, user: 'admin@example.com' })
+  })
+})
+
+describe('the built server\'s process', () => {
+  it('stops with exit code 0 on SIGTERM', async () => {
+    const server = await startServer(['--clock', 'manual'])
+    server.child.kill('SIGTERM')
+    const [code] = await once(server.child, 'exit') as [number | null]
+    expect(code).toBe(0)
+  })
+
+  it('refuses a bad setting with exit code 2 and one line naming it', async () => {
+    const child = spawn(process.execPath, [MAIN, '--port', 'eighty'], { stdio: 'pipe' })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    const [code] = await once(child, 'exit') as [number | null]
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n')).toEqual(['crdb-tasks-emulator: Invalid --port value "eighty": expected an integer from 0 to 65535 (0 picks a free port).'])
+  })
+})
