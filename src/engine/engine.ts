@@ -209,9 +209,9 @@ export class Engine {
       expiresAt: null,
       resultTtl: spec.resultTtl ?? this.options.resultTtl,
       durations: [
-        toMs('queued' in durations ? durations.queued : d.queued),
-        toMs('running' in durations ? durations.running : d.running),
-        toMs('commit' in durations ? durations.commit : d.commit)
+        toMs(durations.queued !== undefined ? durations.queued : d.queued),
+        toMs(durations.running !== undefined ? durations.running : d.running),
+        toMs(durations.commit !== undefined ? durations.commit : d.commit)
       ],
       outcome: spec.outcome ?? 'finished',
       failErrors: spec.errors !== undefined && spec.errors.length > 0 ? spec.errors : this.defaultFailErrors,
@@ -332,8 +332,9 @@ export class Engine {
           return
         }
         this.enter(task, 'commit', at, cause)
-        // the documented race: "tasks may complete before they can be cancelled"
-        if (task.pendingCancel !== null && !task.pendingCancel.force) {
+        // the documented race: "tasks may complete before they can be cancelled"; a pending
+        // cancel, forced or not, is dropped once the task commits
+        if (task.pendingCancel !== null) {
           task.pendingCancel = null
           task.history.push({ at, phase: 'commit', cause: 'cancel_dropped' })
           this.reschedule(task)
