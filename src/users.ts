@@ -5,13 +5,16 @@ export const ROLES = ['admin', 'cluster_member', 'cluster_viewer', 'db_member', 
 export type Role = (typeof ROLES)[number]
 
 /**
- * Who may do what: the one permissions table. Reading tasks follows the documented
- * `view_crdb_task`/`view_crdb_task_list` permissions; cancel has no published permission, so it
- * follows the CRDB mutations (`update_crdb`).
+ * Who may do what: the one permissions table. Reading follows the documented `view_crdb_task`,
+ * `view_crdb_task_list` and CRDB view permissions; changing a CRDB follows `create_crdb`,
+ * `update_crdb`, `delete_crdb` and `flush_crdb`; cancel has no published permission, so it
+ * follows the CRDB changes.
  */
 export const PERMISSIONS = {
   view_crdb_tasks: ['admin', 'cluster_member', 'cluster_viewer', 'db_member', 'db_viewer', 'user_manager'],
   cancel_crdb_task: ['admin', 'cluster_member', 'db_member'],
+  view_crdbs: ['admin', 'cluster_member', 'cluster_viewer', 'db_member', 'db_viewer', 'user_manager'],
+  change_crdbs: ['admin', 'cluster_member', 'db_member'],
   control_emulator: ['admin']
 } as const satisfies Record<string, readonly Role[]>
 export type Permission = keyof typeof PERMISSIONS

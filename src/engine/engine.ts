@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from './clock.js'
+import { applyPatch, clusterNames, newCrdb, OPERATION_OF, type Crdb, type CrdbChange } from './crdbs.js'
 import { EventQueue, type Scheduled } from './event-queue.js'
 import { isEnded, type HistoryCause, type Operation, type Phase } from './phases.js'
 
@@ -38,6 +39,9 @@ export interface TaskSpec {
   clusters?: string[]
 }
 
+/** What the control API may still change on an active task. */
+export type TaskAmendment = Pick<TaskSpec, 'durations' | 'outcome' | 'errors' | 'resultTtl' | 'cancel' | 'cancelDelay' | 'clusters'>
+
 export interface HistoryEntry {
   /** Emulated ms. */
   readonly at: number
@@ -67,14 +71,16 @@ export interface Task extends Scheduled {
   /** Seconds an ended task is kept. */
   resultTtl: number
   /** ms per active phase: queued, running, commit. */
-  readonly durations: readonly [number | null, number | null, number | null]
-  readonly outcome: Outcome
-  readonly failErrors: readonly TaskError[]
+  durations: [number | null, number | null, number | null]
+  outcome: Outcome
+  failErrors: readonly TaskError[]
   errors: readonly TaskError[]
-  readonly cancelPolicy: CancelPolicy
+  cancelPolicy: CancelPolicy
   /** ms */
-  readonly cancelDelay: number
-  readonly clusters: readonly string[]
+  cancelDelay: number
+  clusters: readonly string[]
+  /** The change this task makes to its CRDB when it completes (tasks from `/v1/crdbs`). */
+  readonly change: CrdbChange | null
   /** An accepted cancel waiting for its `cancelDelay`. */
   pendingCancel: { at: number, force: boolean } | null
   readonly history: HistoryEntry[]
@@ -88,6 +94,8 @@ export type Refusal =
   | 'task_cannot_be_canceled'
   | 'task_cancel_failed'
   | 'task_already_ended'
+  | 'crdb_not_found'
+  | 'crdb_not_acceptable'
 
 export type Result<R extends Refusal> =
   | { ok: true, task: Task }
@@ -125,6 +133,7 @@ export class Engine {
   readonly clusterName: string
   private readonly options: EngineOptions
   private readonly tasks = new Map<string, Task>()
+  private readonly crdbs = new Map<string, Crdb>()
   private readonly queue = new EventQueue<Task>()
   private readonly newId: () => string
   private readonly defaultClusters: readonly string[]
@@ -178,7 +187,7 @@ export class Engine {
     this.settle()
   }
 
-  create (spec: TaskSpec = {}): Result<'task_exists' | 'too_many_tasks'> {
+  create (spec: TaskSpec = {}, change: CrdbChange | null = null): Result<'task_exists' | 'too_many_tasks'> {
     this.settle()
     if (spec.id !== undefined && this.tasks.has(spec.id)) {
       return { ok: false, reason: 'task_exists', detail: `A task with id "${spec.id}" already exists.` }
@@ -220,6 +229,7 @@ export class Engine {
       cancelDelay: toMs(spec.cancelDelay) ?? 0,
       clusters: spec.clusters !== undefined && spec.clusters.length > 0 ? spec.clusters : this.defaultClusters,
       pendingCancel: null,
+      change,
       history: [],
       dueAt: 0,
       dueSeq: 0,
@@ -300,9 +310,76 @@ export class Engine {
     return { ok: true, task }
   }
 
-  /** Forgets every task. The clock is left as it is. */
+  /** Changes an active task's settings; a new duration of the current phase counts from its start. */
+  amend (id: string, amendment: TaskAmendment): Result<'task_not_found' | 'task_already_ended'> {
+    this.settle()
+    const task = this.tasks.get(id)
+    if (task === undefined) return notFound(id)
+    if (isEnded(task.phase)) {
+      return { ok: false, reason: 'task_already_ended', detail: `Task ${id} has already ended (${task.phase}); it can no longer be changed.` }
+    }
+    const d = amendment.durations
+    if (d !== undefined) {
+      task.durations = [
+        d.queued !== undefined ? toMs(d.queued) : task.durations[0],
+        d.running !== undefined ? toMs(d.running) : task.durations[1],
+        d.commit !== undefined ? toMs(d.commit) : task.durations[2]
+      ]
+      const current = task.durations[ACTIVE_INDEX[task.phase as 'queued' | 'running' | 'commit']] ?? null
+      // never back in time: a phase already longer than its new duration ends now
+      task.phaseEndsAt = current === null ? null : Math.max(task.phaseStartedAt + current, this.clock.now())
+      this.reschedule(task)
+    }
+    if (amendment.outcome !== undefined) task.outcome = amendment.outcome
+    if (amendment.errors !== undefined) task.failErrors = amendment.errors.length > 0 ? amendment.errors : this.defaultFailErrors
+    if (amendment.resultTtl !== undefined) task.resultTtl = amendment.resultTtl
+    if (amendment.cancel !== undefined) task.cancelPolicy = amendment.cancel
+    if (amendment.cancelDelay !== undefined) task.cancelDelay = toMs(amendment.cancelDelay) ?? 0
+    if (amendment.clusters !== undefined && amendment.clusters.length > 0) task.clusters = amendment.clusters
+    return { ok: true, task }
+  }
+
+  /**
+   * Starts the task of a `/v1/crdbs` request. The change applies only when the task completes;
+   * a delete under way refuses every other change of that CRDB (`crdb_not_acceptable`).
+   */
+  requestCrdbChange (guid: string | null, change: CrdbChange, options: { id?: string, resultTtl?: number } = {}):
+  Result<'task_exists' | 'too_many_tasks' | 'crdb_not_found' | 'crdb_not_acceptable'> {
+    this.settle()
+    const spec: TaskSpec = { operation: OPERATION_OF[change.kind] }
+    if (options.id !== undefined) spec.id = options.id
+    if (options.resultTtl !== undefined) spec.resultTtl = options.resultTtl
+    if (change.kind === 'create') {
+      spec.clusters = clusterNames(change.draft.instances)
+    } else {
+      const crdb = guid === null ? undefined : this.crdbs.get(guid)
+      if (crdb === undefined) return { ok: false, reason: 'crdb_not_found', detail: `No CRDB with GUID "${guid ?? ''}".` }
+      if (crdb.deletingTaskId !== null) {
+        return { ok: false, reason: 'crdb_not_acceptable', detail: `CRDB ${crdb.guid} is being deleted (task ${crdb.deletingTaskId}); it accepts no other change.` }
+      }
+      spec.crdbGuid = crdb.guid
+      spec.clusters = clusterNames(crdb.instances)
+    }
+    const result = this.create(spec, change)
+    if (result.ok && change.kind === 'delete' && guid !== null) (this.crdbs.get(guid) as Crdb).deletingTaskId = result.task.id
+    return result
+  }
+
+  /** Every CRDB, oldest first. */
+  listCrdbs (): IterableIterator<Crdb> {
+    this.settle()
+    return this.crdbs.values()
+  }
+
+  getCrdb (guid: string): Crdb | undefined {
+    this.settle()
+    return this.crdbs.get(guid)
+  }
+
+  /** Forgets every task and CRDB. The clock is left as it is. */
   reset (): void {
     this.tasks.clear()
+    this.crdbs.clear()
     this.queue.clear()
   }
 
@@ -347,6 +424,12 @@ export class Engine {
 
   private cancelNow (task: Task, at: number, force: boolean): void {
     const inCommit = task.phase === 'commit'
+    // a force-cancel during commit is not rolled back: the CRDB is left inconsistent
+    if (inCommit && task.crdbGuid !== null) {
+      const crdb = this.crdbs.get(task.crdbGuid)
+      if (task.change?.kind === 'create') this.crdbs.set(task.crdbGuid, newCrdb(task.crdbGuid, task.change.draft, 'inconsistent'))
+      else if (crdb !== undefined) crdb.status = 'inconsistent'
+    }
     const description = inCommit
       ? 'The task was canceled with force during commit; the CRDB was not rolled back and may be inconsistent.'
       : 'The task was canceled.'
@@ -374,6 +457,29 @@ export class Engine {
     task.expiresAt = at + task.resultTtl * 1000
     task.history.push({ at, phase, cause })
     this.queue.schedule(task, task.expiresAt)
+    this.settleChange(task)
+  }
+
+  /** Applies a completed task's change to its CRDB; any ended delete lifts the delete lock. */
+  private settleChange (task: Task): void {
+    const change = task.change
+    const guid = task.crdbGuid
+    if (change === null || guid === null) return
+    const crdb = this.crdbs.get(guid)
+    if (crdb !== undefined && crdb.deletingTaskId === task.id) crdb.deletingTaskId = null
+    if (task.phase !== 'completed') return
+    switch (change.kind) {
+      case 'create':
+        this.crdbs.set(guid, newCrdb(guid, change.draft, 'active'))
+        return
+      case 'update':
+        if (crdb === undefined) return
+        applyPatch(crdb, change.patch)
+        crdb.status = 'active'
+        return
+      case 'delete':
+        this.crdbs.delete(guid)
+    }
   }
 
   /** Schedules an active task's next event: its phase end or its pending cancel, whichever is first. */

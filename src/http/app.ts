@@ -5,6 +5,7 @@ import type { User } from '../users.js'
 import { registerAuth } from './auth.js'
 import { createErrorHandler, formatSchemaErrors, handleNotFound } from './errors.js'
 import { controlRoutes, healthRoute } from './routes/control.js'
+import { crdbRoutes } from './routes/crdbs.js'
 import { taskRoutes } from './routes/tasks.js'
 
 export interface AppDeps {
@@ -53,6 +54,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await registerAuth(app, deps.users)
   await app.register(healthRoute)
   await app.register(taskRoutes, { engine: deps.engine })
+  await app.register(crdbRoutes, { engine: deps.engine })
   if (deps.control) await app.register(controlRoutes, { engine: deps.engine })
 
   // settle in the background too, so that expired results are freed even when nobody asks

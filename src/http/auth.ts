@@ -68,5 +68,7 @@ export async function registerAuth (app: FastifyInstance, users: readonly User[]
 const PERMISSION_TEXT: Record<Permission, string> = {
   view_crdb_tasks: 'read CRDB tasks',
   cancel_crdb_task: 'cancel CRDB tasks',
+  view_crdbs: 'read CRDBs',
+  change_crdbs: 'create, change, flush or delete CRDBs',
   control_emulator: 'use the emulator\'s control API (admin only)'
 }

@@ -17,6 +17,8 @@ export const ERRORS = {
   task_cancel_failed: { status: 409, description: 'The cluster failed to cancel the task.' },
   task_exists: { status: 409, description: 'A live task already has this id.' },
   task_already_ended: { status: 409, description: 'The task has already ended.' },
+  crdb_not_found: { status: 404, description: 'No such CRDB.' },
+  crdb_not_acceptable: { status: 406, description: 'The CRDB cannot accept this change now (a delete is under way).' },
   payload_too_large: { status: 413, description: 'The request body is larger than 1 MiB.' },
   unsupported_media_type: { status: 415, description: 'Send the body as application/json.' },
   too_many_tasks: { status: 503, description: 'The emulator keeps as many live tasks as --max-tasks allows.' },
@@ -113,7 +115,7 @@ export function handleNotFound (request: FastifyRequest, reply: FastifyReply): v
 export function formatSchemaErrors (errors: FastifySchemaValidationError[], dataVar: SchemaErrorDataVar): Error {
   const e = errors[0]
   if (e === undefined) return new Error(`Invalid ${dataVar}.`)
-  const path = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
+  const path = e.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replaceAll('/', '.')
   const params = e.params as Record<string, unknown>
   const expected = (e as { parentSchema?: { description?: string } }).parentSchema?.description
   const data = (e as { data?: unknown }).data

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { MAX_RESULT_TTL, MAX_SECONDS } from '../config.js'
 import { CLOCK_MODES } from '../engine/clock.js'
+import { CRDB_STATUSES } from '../engine/crdbs.js'
 import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES, WIRE_STATUSES } from '../engine/phases.js'
 
 /** A string enum as a plain JSON Schema `enum` (clearer errors and OpenAPI than a union). */
@@ -108,6 +109,10 @@ export const CreateTaskBodySchema = Type.Object({
 }, { additionalProperties: false })
 export type CreateTaskBody = Static<typeof CreateTaskBodySchema>
 
+/** `PATCH /__emulator/tasks/{id}`: what may still change on an active task. */
+export const AmendTaskBodySchema = Type.Omit(CreateTaskBodySchema, ['id', 'crdb_guid', 'operation'], { additionalProperties: false })
+export type AmendTaskBody = Static<typeof AmendTaskBodySchema>
+
 export const ControlTaskParamsSchema = Type.Object({ id: Type.String() })
 
 export const HistorySchema = Type.Object({
@@ -123,3 +128,59 @@ export const HistorySchema = Type.Object({
 /** The error responses a route can send, for its response schema. */
 export const errorResponses = (...statuses: number[]): Record<number, TSchema> =>
   Object.fromEntries(statuses.map((s) => [s, ErrorSchema]))
+
+// ---- CRDBs (/v1/crdbs) ----
+
+const FreeObject = (description: string) => Type.Object({}, { additionalProperties: true, description })
+
+const CrdbClusterInSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 253, description: 'a cluster name of 1 to 253 characters' }),
+  url: Type.String({ minLength: 1, maxLength: 2048, description: 'the cluster\'s API URL' }),
+  credentials: Type.Optional(Type.Object({
+    username: Type.String(),
+    password: Type.String()
+  }, { description: 'used by a real cluster to reach the other; never stored or shown' }))
+})
+
+const CrdbInstanceInSchema = Type.Object({
+  cluster: CrdbClusterInSchema,
+  compression: Type.Optional(Type.Integer({ minimum: 0, maximum: 6, description: 'an integer from 0 to 6' })),
+  db_config: Type.Optional(FreeObject('settings that override default_db_config on this instance'))
+})
+
+const crdbFields = {
+  name: Type.String({ minLength: 1, maxLength: 256, description: 'a name of 1 to 256 characters' }),
+  default_db_config: Type.Optional(FreeObject('the database settings of every instance')),
+  instances: Type.Array(CrdbInstanceInSchema, { minItems: 1, maxItems: 64, description: '1 to 64 instances, each with a cluster' }),
+  encryption: Type.Optional(Type.Boolean({ description: 'true or false' }))
+}
+
+/** `POST /v1/crdbs`. Other fields a real cluster knows are accepted and ignored. */
+export const CreateCrdbBodySchema = Type.Object(crdbFields, { additionalProperties: true })
+export type CreateCrdbBody = Static<typeof CreateCrdbBodySchema>
+
+/** `PATCH /v1/crdbs/{guid}`: any of the fields, merged when the task completes. */
+export const PatchCrdbBodySchema = Type.Partial(Type.Object(crdbFields), { additionalProperties: true })
+export type PatchCrdbBody = Static<typeof PatchCrdbBodySchema>
+
+export const CrdbSchema = Type.Object({
+  guid: Type.String(),
+  name: Type.String(),
+  default_db_config: FreeObject('the database settings of every instance'),
+  instances: Type.Array(Type.Object({
+    cluster: Type.Object({ name: Type.String(), url: Type.String() }),
+    compression: Type.Optional(Type.Integer()),
+    db_config: Type.Optional(FreeObject('settings that override default_db_config on this instance'))
+  })),
+  encryption: Type.Boolean(),
+  status: StringEnum(CRDB_STATUSES)
+})
+
+export const CrdbParamsSchema = Type.Object({ guid: Type.String() })
+export const DryRunQuerySchema = Type.Object({ dry_run: Type.Optional(BooleanParamSchema) })
+
+/** The headers every CRDB mutation honours. */
+export const MutationHeadersSchema = Type.Object({
+  'x-task-id': Type.Optional(Type.String({ pattern: TASK_ID_PATTERN, description: TASK_ID_EXPECTED })),
+  'x-result-ttl': ResultTtlHeadersSchema.properties['x-result-ttl']
+})

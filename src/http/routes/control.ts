@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { Engine, TaskSpec } from '../../engine/engine.js'
+import type { Engine, TaskAmendment, TaskSpec } from '../../engine/engine.js'
 import { PHASES } from '../../engine/phases.js'
 import { ApiError } from '../errors.js'
 import {
-  AdvanceBodySchema, ClockSchema, ControlTaskParamsSchema, CreateTaskBodySchema, type CreateTaskBody,
+  AdvanceBodySchema, AmendTaskBodySchema, type AmendTaskBody, ClockSchema, ControlTaskParamsSchema, CreateTaskBodySchema, type CreateTaskBody,
   errorResponses, HealthSchema, HistorySchema, TaskSchema
 } from '../schemas.js'
 import { toControlTime, toTaskVerboseWire } from '../task-wire.js'
@@ -55,6 +55,20 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = asyn
     return reply.code(201).send(toTaskVerboseWire(result.task))
   })
 
+  app.patch('/__emulator/tasks/:id', {
+    config: control,
+    schema: {
+      summary: 'Change an active task: its durations, outcome, errors, result TTL or cancel settings',
+      params: ControlTaskParamsSchema,
+      body: AmendTaskBodySchema,
+      response: { 200: TaskSchema, ...errorResponses(400, 401, 403, 404, 409) }
+    }
+  }, async (request) => {
+    const result = engine.amend(request.params.id, toAmendment(request.body))
+    if (!result.ok) throw new ApiError(result.reason, result.detail)
+    return toTaskVerboseWire(result.task)
+  })
+
   app.post('/__emulator/tasks/:id/step', {
     config: control,
     schema: {
@@ -94,10 +108,15 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = asyn
 }
 
 function toTaskSpec (body: CreateTaskBody): TaskSpec {
-  const spec: TaskSpec = {}
+  const spec: TaskSpec = toAmendment(body)
   if (body.id !== undefined) spec.id = body.id
   if (body.crdb_guid !== undefined) spec.crdbGuid = body.crdb_guid
   if (body.operation !== undefined) spec.operation = body.operation
+  return spec
+}
+
+function toAmendment (body: AmendTaskBody): TaskAmendment {
+  const spec: TaskAmendment = {}
   if (body.durations !== undefined) spec.durations = body.durations
   if (body.outcome !== undefined) spec.outcome = body.outcome
   if (body.errors !== undefined) spec.errors = body.errors.map((e) => ({ cluster_name: e.cluster_name ?? '', error_code: e.error_code, description: e.description }))
