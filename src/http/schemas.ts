@@ -1,12 +1,16 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Kind, Type, TypeRegistry, type Static, type TSchema } from '@sinclair/typebox'
 import { MAX_RESULT_TTL, MAX_SECONDS } from '../config.js'
 import { CLOCK_MODES } from '../engine/clock.js'
 import { CRDB_STATUSES } from '../engine/crdbs.js'
 import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES, WIRE_STATUSES } from '../engine/phases.js'
 
-/** A string enum as a plain JSON Schema `enum` (clearer errors and OpenAPI than a union). */
+/**
+ * A string enum as a plain JSON Schema `enum` (clearer errors and OpenAPI than a union of
+ * literals), registered with TypeBox so that `Value.Check` understands it too.
+ */
+TypeRegistry.Set<{ enum: string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value))
 const StringEnum = <T extends string>(values: readonly T[], description?: string) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values], ...(description === undefined ? {} : { description }) })
+  Type.Unsafe<T>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...(description === undefined ? {} : { description }) })
 
 /** `true`, `false`, `1` or `0`, in any case. */
 const BOOLEAN_WORDS = ['true', 'false', '1', '0']
