@@ -20,6 +20,12 @@ export interface Config {
   maxTasks: number
   logLevel: LogLevel
   control: boolean
+  /** Makes ids, GUIDs and fault draws reproducible. */
+  seed: string | undefined
+  /** A JSON file of fault rules to start with. */
+  faultsFile: string | undefined
+  /** Requests the journal keeps. */
+  journalSize: number
 }
 
 /** Ten years, the longest duration or advance the emulator accepts (seconds). */
@@ -36,6 +42,7 @@ interface Setting<K extends keyof Config> {
   key: K
   flag: string
   env: string
+  /** '' for a setting that is off unless given. */
   default: string
   expects: string
   meaning: string
@@ -91,6 +98,9 @@ export const SETTINGS = [
   setting({ key: 'resultTtl', flag: '--result-ttl', env: 'EMULATOR_RESULT_TTL', default: '500', expects: `an integer from 0 to ${MAX_RESULT_TTL} (seconds)`, meaning: 'Seconds an ended task\'s result is kept.', parse: integer(0, MAX_RESULT_TTL) }),
   setting({ key: 'maxTasks', flag: '--max-tasks', env: 'EMULATOR_MAX_TASKS', default: '100000', expects: 'an integer from 1 to 10000000', meaning: 'Live tasks at most; past it, new tasks get 503 `too_many_tasks`.', parse: integer(1, 10_000_000) }),
   setting({ key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', expects: LOG_LEVELS.join(', '), meaning: 'pino log level; `info` logs one line per request.', parse: oneOf(LOG_LEVELS) }),
+  setting({ key: 'journalSize', flag: '--journal-size', env: 'EMULATOR_JOURNAL_SIZE', default: '1000', expects: 'an integer from 0 to 1000000', meaning: 'Requests the journal (`GET /__emulator/requests`) keeps, newest last.', parse: integer(0, 1_000_000) }),
+  setting({ key: 'seed', flag: '--seed', env: 'EMULATOR_SEED', default: '', expects: '1 to 256 characters', meaning: 'Makes task ids, GUIDs and fault draws the same run after run.', parse: (raw) => raw.length >= 1 && raw.length <= 256 ? raw : undefined }),
+  setting({ key: 'faultsFile', flag: '--faults', env: 'EMULATOR_FAULTS', default: '', expects: 'the path of a JSON file of fault rules', meaning: 'Fault rules to start with (a JSON array, as `POST /__emulator/faults` takes them).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
   setting({ key: 'control', flag: '--no-control', env: 'EMULATOR_CONTROL', default: 'true', expects: 'true or false', meaning: '`--no-control` (or `EMULATOR_CONTROL=false`) turns the control API off, but for its health check.', parse: bool })
 ] as const
 
@@ -99,7 +109,7 @@ export const USAGE = [
   '',
   'Emulates the Redis Enterprise CRDB tasks REST API. Every option is also an environment variable.',
   '',
-  ...SETTINGS.map((s) => `  ${(s.flag === '--no-control' ? s.flag : `${s.flag} <value>`).padEnd(24)} ${s.env.padEnd(24)} ${s.meaning.replaceAll('`', '')} (default: ${s.default})`),
+  ...SETTINGS.map((s) => `  ${(s.flag === '--no-control' ? s.flag : `${s.flag} <value>`).padEnd(24)} ${s.env.padEnd(24)} ${s.meaning.replaceAll('`', '')} (default: ${s.default === '' ? 'none' : s.default})`),
   '  --help                   show this help',
   '  --version                print the version'
 ].join('\n')
@@ -138,6 +148,10 @@ export function loadConfig (argv: readonly string[], env: Readonly<Record<string
     const fromEnv = env[s.env]
     const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined)
     const source = fromFlag !== undefined ? s.flag : s.env
+    if (raw === undefined && s.default === '') {
+      config[s.key] = undefined
+      continue
+    }
     const value = (s.parse as Parser<unknown>)(raw ?? s.default)
     if (value === undefined) {
       const shown = s.key === 'users' ? redactPasswords(raw ?? '') : raw

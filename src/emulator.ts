@@ -1,29 +1,33 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { createCluster, type FakeCluster } from './cluster.js'
 import type { Config } from './config.js'
-import { createClock } from './engine/clock.js'
-import { createEngine, type Engine } from './engine/engine.js'
+import type { FaultRuleInput } from './http/faults.js'
 import { buildApp } from './http/app.js'
 
 export interface Assembled {
   app: FastifyInstance
-  engine: Engine
+  cluster: FakeCluster
 }
 
-/** Wires a configuration into a clock, an engine and the HTTP app (which does not listen yet). */
-export async function assemble (config: Config, logger?: FastifyBaseLogger): Promise<Assembled> {
-  const engine = createEngine({
-    clock: createClock({ mode: config.clock, scale: config.timeScale }),
+/** Wires a configuration into a fake cluster and the HTTP app (which does not listen yet). */
+export async function assemble (config: Config, options: { logger?: FastifyBaseLogger, faults?: FaultRuleInput[] } = {}): Promise<Assembled> {
+  const cluster = createCluster({
+    clock: config.clock,
+    timeScale: config.timeScale,
     clusterName: config.clusterName,
     durations: config.durations,
     resultTtl: config.resultTtl,
-    maxTasks: config.maxTasks
+    maxTasks: config.maxTasks,
+    journalSize: config.journalSize,
+    ...(config.seed === undefined ? {} : { seed: config.seed }),
+    ...(options.faults === undefined ? {} : { faults: options.faults })
   })
   const app = await buildApp({
-    engine,
+    cluster,
     users: config.users,
     clusterName: config.clusterName,
     control: config.control,
-    ...(logger === undefined ? {} : { logger })
+    ...(options.logger === undefined ? {} : { logger: options.logger })
   })
-  return { app, engine }
+  return { app, cluster }
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { pino } from 'pino'
 import { ConfigError, loadConfig, USAGE, type Config } from './config.js'
 import { assemble } from './emulator.js'
+import { readFaultsFile } from './faults-file.js'
 
 function readVersion (): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -34,7 +35,14 @@ async function main (): Promise<void> {
     // belt and braces: request logs never carry headers, but redact them if one ever does
     redact: ['req.headers.authorization', 'headers.authorization', 'password']
   })
-  const { app } = await assemble(config, logger)
+  let faults
+  try {
+    faults = config.faultsFile === undefined ? undefined : readFaultsFile(config.faultsFile)
+  } catch (err) {
+    process.stderr.write(`crdb-tasks-emulator: ${(err as Error).message}\n`)
+    process.exit(2)
+  }
+  const { app } = await assemble(config, { logger, ...(faults === undefined ? {} : { faults }) })
 
   let address: string
   try {

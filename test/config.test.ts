@@ -30,13 +30,17 @@ describe('loadConfig', () => {
       resultTtl: 500,
       maxTasks: 100_000,
       logLevel: 'info',
-      control: true
+      control: true,
+      journalSize: 1000,
+      seed: undefined,
+      faultsFile: undefined
     })
   })
 
   it('reads every setting from its flag and from its environment variable, the flag winning', () => {
     const argv = ['--host', '0.0.0.0', '--port=9000', '--users', 'a@x.io:p:w:d:db_viewer,b@x.io:q:admin', '--cluster-name', 'c1.example',
-      '--clock', 'manual', '--time-scale', '2.5', '--durations', '0,0.5,2', '--result-ttl', '60', '--max-tasks', '10', '--log-level', 'warn', '--no-control']
+      '--clock', 'manual', '--time-scale', '2.5', '--durations', '0,0.5,2', '--result-ttl', '60', '--max-tasks', '10', '--log-level', 'warn', '--no-control',
+      '--journal-size', '5', '--seed', 'abc', '--faults', 'faults.json']
     const env = { HOST: '1.2.3.4', PORT: '1', EMULATOR_CLOCK: 'real', EMULATOR_CONTROL: 'true' }
     expect(run(argv, env)).toEqual({
       host: '0.0.0.0',
@@ -50,7 +54,10 @@ describe('loadConfig', () => {
       resultTtl: 60,
       maxTasks: 10,
       logLevel: 'warn',
-      control: false
+      control: false,
+      journalSize: 5,
+      seed: 'abc',
+      faultsFile: 'faults.json'
     })
     const fromEnv = run([], {
       HOST: '::1',
@@ -63,9 +70,12 @@ describe('loadConfig', () => {
       EMULATOR_RESULT_TTL: '0',
       EMULATOR_MAX_TASKS: '5',
       LOG_LEVEL: 'silent',
-      EMULATOR_CONTROL: 'false'
+      EMULATOR_CONTROL: 'false',
+      EMULATOR_JOURNAL_SIZE: '0',
+      EMULATOR_SEED: 's',
+      EMULATOR_FAULTS: '/f.json'
     })
-    expect(fromEnv).toMatchObject({ host: '::1', port: 0, clusterName: 'env.cluster', clock: 'manual', timeScale: 10, resultTtl: 0, maxTasks: 5, logLevel: 'silent', control: false, defaultUsers: false })
+    expect(fromEnv).toMatchObject({ host: '::1', port: 0, clusterName: 'env.cluster', clock: 'manual', timeScale: 10, resultTtl: 0, maxTasks: 5, logLevel: 'silent', control: false, defaultUsers: false, journalSize: 0, seed: 's', faultsFile: '/f.json' })
   })
 
   it('stops with one line naming the setting, the value and what it expects', () => {
@@ -79,6 +89,8 @@ describe('loadConfig', () => {
       [['--result-ttl', '2147483648'], {}, '--result-ttl'],
       [['--max-tasks', '0'], {}, '--max-tasks'],
       [['--log-level', 'loud'], {}, '--log-level'],
+      [['--journal-size', '-1'], {}, '--journal-size'],
+      [['--seed', 'x'.repeat(257)], {}, '--seed'],
       [[], { EMULATOR_CONTROL: 'maybe' }, 'EMULATOR_CONTROL'],
       [['--users', 'a@x.io:pw:superuser'], {}, 'role "superuser"'],
       [['--cluster-name', 'has space'], {}, '--cluster-name'],

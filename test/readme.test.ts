@@ -23,7 +23,7 @@ const code = (text: string): string => `\`${text}\``
 
 describe('the README', () => {
   it('lists every setting with its flag, variable, default and meaning, as the code has them', () => {
-    expect(tableAfter('## Configuration')).toEqual(SETTINGS.map((s) => `| ${code(s.flag)} | ${code(s.env)} | ${code(s.default)} | ${s.meaning} |`))
+    expect(tableAfter('## Configuration')).toEqual(SETTINGS.map((s) => `| ${code(s.flag)} | ${code(s.env)} | ${s.default === '' ? 'none' : code(s.default)} | ${s.meaning} |`))
   })
 
   it('has the lifecycle table of the phase table', () => {

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import type { Clock } from './clock.js'
 import { applyPatch, clusterNames, newCrdb, OPERATION_OF, type Crdb, type CrdbChange } from './crdbs.js'
 import { EventQueue, type Scheduled } from './event-queue.js'
-import { isEnded, type HistoryCause, type Operation, type Phase } from './phases.js'
+import { isEnded, PHASES, type HistoryCause, type Operation, type Phase, type WireStatus } from './phases.js'
+import { createSeededRandom, systemRandom, type Random } from './random.js'
 
 /** Phase durations in emulated seconds; `null` holds the task in that phase until stepped. */
 export interface Durations {
@@ -96,6 +96,7 @@ export type Refusal =
   | 'task_already_ended'
   | 'crdb_not_found'
   | 'crdb_not_acceptable'
+  | 'unreachable'
 
 export type Result<R extends Refusal> =
   | { ok: true, task: Task }
@@ -111,9 +112,12 @@ export interface EngineOptions {
   resultTtl: number
   /** Live tasks (active plus retained) at most; past it, creation is refused. */
   maxTasks: number
-  /** Makes task ids and GUIDs. Default: random UUID v4. */
-  newId?: () => string
+  /** Makes task ids and GUIDs reproducible (the same sequence after each reset). Default: random. */
+  seed?: string
 }
+
+/** Events one run-until may fire at the most, so that a mistake cannot spin forever. */
+export const MAX_RUN_EVENTS = 10_000_000
 
 const ACTIVE_INDEX = { queued: 0, running: 1, commit: 2 } as const
 
@@ -135,7 +139,10 @@ export class Engine {
   private readonly tasks = new Map<string, Task>()
   private readonly crdbs = new Map<string, Crdb>()
   private readonly queue = new EventQueue<Task>()
-  private readonly newId: () => string
+  private random: Random
+  /** Tasks not ended yet, and how many of them have an event scheduled (for runUntilIdle). */
+  private activeCount = 0
+  private scheduledActive = 0
   private readonly defaultClusters: readonly string[]
   private readonly defaultFailErrors: readonly TaskError[]
 
@@ -143,7 +150,7 @@ export class Engine {
     this.options = options
     this.clock = options.clock
     this.clusterName = options.clusterName
-    this.newId = options.newId ?? randomUUID
+    this.random = options.seed === undefined ? systemRandom : createSeededRandom(options.seed)
     this.defaultClusters = Object.freeze([options.clusterName])
     this.defaultFailErrors = Object.freeze([{
       cluster_name: options.clusterName,
@@ -176,6 +183,7 @@ export class Engine {
       const next = this.queue.peek()
       if (next === undefined || next.dueAt > now) return
       this.queue.pop()
+      if (!isEnded(next.phase)) this.scheduledActive--
       this.fire(next, next.dueAt)
     }
   }
@@ -204,10 +212,10 @@ export class Engine {
     const durations = spec.durations ?? {}
     const operation = spec.operation ?? 'create_crdb'
     const task: Task = {
-      id: spec.id ?? this.newId(),
+      id: spec.id ?? this.random.uuid(),
       operation,
       // a create_crdb task gets its GUID when it starts, as on real clusters
-      crdbGuid: operation === 'create_crdb' ? null : (spec.crdbGuid ?? (operation === 'flush_crdb' ? null : this.newId())),
+      crdbGuid: operation === 'create_crdb' ? null : (spec.crdbGuid ?? (operation === 'flush_crdb' ? null : this.random.uuid())),
       plannedGuid: operation === 'create_crdb' ? (spec.crdbGuid ?? null) : null,
       phase: 'queued',
       createdAt: now,
@@ -236,6 +244,7 @@ export class Engine {
       heapIndex: -1
     }
     this.tasks.set(task.id, task)
+    this.activeCount++
     this.enter(task, 'queued', now, 'created')
     return { ok: true, task }
   }
@@ -336,6 +345,8 @@ export class Engine {
     if (amendment.cancel !== undefined) task.cancelPolicy = amendment.cancel
     if (amendment.cancelDelay !== undefined) task.cancelDelay = toMs(amendment.cancelDelay) ?? 0
     if (amendment.clusters !== undefined && amendment.clusters.length > 0) task.clusters = amendment.clusters
+    // a phase whose new duration is already over ends now, with the rest of the amendment applied
+    this.settle()
     return { ok: true, task }
   }
 
@@ -376,11 +387,58 @@ export class Engine {
     return this.crdbs.get(guid)
   }
 
-  /** Forgets every task and CRDB. The clock is left as it is. */
+  /**
+   * Moves time from event to event until the task shows `status`. Refuses (`unreachable`) when
+   * it never can: unknown or expired, ended otherwise, past that status, or held in a phase.
+   */
+  runUntil (id: string, status: WireStatus): Result<'task_not_found' | 'unreachable'> {
+    this.settle()
+    for (let fired = 0; fired < MAX_RUN_EVENTS; fired++) {
+      const task = this.tasks.get(id)
+      if (task === undefined) return notFound(id)
+      const shown = PHASES[task.phase].status
+      if (shown === status) return { ok: true, task }
+      if (isEnded(task.phase) || (status === 'queued') || (status === 'started' && shown !== 'queued')) {
+        return { ok: false, reason: 'unreachable', detail: `Task ${id} is ${shown} (${task.phase}) and can never be ${status}.` }
+      }
+      if (task.heapIndex < 0) {
+        return { ok: false, reason: 'unreachable', detail: `Task ${id} is held in ${task.phase} (its duration is null) and will not be ${status} until stepped.` }
+      }
+      this.jumpToNextEvent()
+    }
+    return { ok: false, reason: 'unreachable', detail: `Task ${id} was not ${status} after ${MAX_RUN_EVENTS} events.` }
+  }
+
+  /** Moves time from event to event until no task is active. */
+  runUntilIdle (): { ok: true } | { ok: false, reason: 'unreachable', detail: string } {
+    this.settle()
+    for (let fired = 0; fired < MAX_RUN_EVENTS && this.activeCount > 0; fired++) {
+      if (this.scheduledActive === 0) {
+        const held = [...this.tasks.values()].filter((t) => !isEnded(t.phase)).slice(0, 5).map((t) => `${t.id} (${t.phase})`)
+        return { ok: false, reason: 'unreachable', detail: `Tasks are held in their phase until stepped: ${held.join(', ')}.` }
+      }
+      this.jumpToNextEvent()
+    }
+    return this.activeCount === 0 ? { ok: true } : { ok: false, reason: 'unreachable', detail: `Tasks were still active after ${MAX_RUN_EVENTS} events.` }
+  }
+
+  /** Moves the clock to the next due event and fires what is due then. */
+  private jumpToNextEvent (): void {
+    const next = this.queue.peek()
+    if (next === undefined) return
+    const gap = next.dueAt - this.clock.now()
+    if (gap > 0) this.clock.advance(gap)
+    this.settle()
+  }
+
+  /** Forgets every task and CRDB, and restarts a seeded id sequence. The clock is left as it is. */
   reset (): void {
     this.tasks.clear()
     this.crdbs.clear()
     this.queue.clear()
+    this.activeCount = 0
+    this.scheduledActive = 0
+    if (this.options.seed !== undefined) this.random = createSeededRandom(this.options.seed)
   }
 
   private fire (task: Task, at: number): void {
@@ -400,7 +458,7 @@ export class Engine {
     switch (task.phase) {
       case 'queued':
         task.startedAt = at
-        if (task.operation === 'create_crdb') task.crdbGuid = task.plannedGuid ?? this.newId()
+        if (task.operation === 'create_crdb') task.crdbGuid = task.plannedGuid ?? this.random.uuid()
         this.enter(task, 'running', at, cause)
         return
       case 'running':
@@ -448,6 +506,8 @@ export class Engine {
   }
 
   private finish (task: Task, phase: 'completed' | 'failed' | 'canceled', at: number, cause: HistoryCause, errors: readonly TaskError[]): void {
+    this.activeCount--
+    if (task.heapIndex >= 0) this.scheduledActive--
     task.phase = phase
     task.phaseStartedAt = at
     task.phaseEndsAt = null
@@ -487,8 +547,10 @@ export class Engine {
     const ends = task.phaseEndsAt
     const cancelAt = task.pendingCancel?.at ?? null
     const due = ends === null ? cancelAt : (cancelAt === null ? ends : Math.min(ends, cancelAt))
+    const wasScheduled = task.heapIndex >= 0
     if (due === null) this.queue.remove(task)
     else this.queue.schedule(task, due)
+    this.scheduledActive += (task.heapIndex >= 0 ? 1 : 0) - (wasScheduled ? 1 : 0)
   }
 }
 

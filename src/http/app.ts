@@ -1,15 +1,24 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import type { Engine } from '../engine/engine.js'
+import { setTimeout as sleepFor } from 'node:timers/promises'
+import type { FakeCluster } from '../cluster.js'
 import type { User } from '../users.js'
 import { registerAuth } from './auth.js'
 import { createErrorHandler, formatSchemaErrors, handleNotFound } from './errors.js'
+import { registerFaultsAndJournal } from './faults-hooks.js'
 import { controlRoutes, healthRoute } from './routes/control.js'
 import { crdbRoutes } from './routes/crdbs.js'
 import { taskRoutes } from './routes/tasks.js'
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The fake cluster this request is for. */
+    cluster: FakeCluster
+  }
+}
+
 export interface AppDeps {
-  engine: Engine
+  cluster: FakeCluster
   users: readonly User[]
   /** The auth realm. */
   clusterName: string
@@ -19,13 +28,15 @@ export interface AppDeps {
   logger?: FastifyBaseLogger
   /** How often the background tick settles due events, in real ms. Default 250. */
   tickMs?: number
+  /** How a delay fault waits (real time by default; tests pass one that does not). */
+  sleep?: (ms: number) => Promise<void>
 }
 
 /** 1 MiB, the largest body accepted (413 `payload_too_large` past it). */
 export const BODY_LIMIT = 1024 * 1024
 
 /**
- * Builds the HTTP app around an engine. It never listens: `main` (or a test through
+ * Builds the HTTP app around a fake cluster. It never listens: `main` (or a test through
  * `app.inject`) decides that.
  */
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
@@ -51,14 +62,22 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     parseJson(request, body as string, done)
   })
 
+  const { cluster } = deps
+  app.decorateRequest('cluster', null as unknown as FakeCluster)
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.cluster = cluster
+    done()
+  })
   await registerAuth(app, deps.users)
+  registerFaultsAndJournal(app, deps.sleep ?? (async (ms) => { await sleepFor(ms) }))
+
   await app.register(healthRoute)
-  await app.register(taskRoutes, { engine: deps.engine })
-  await app.register(crdbRoutes, { engine: deps.engine })
-  if (deps.control) await app.register(controlRoutes, { engine: deps.engine })
+  await app.register(taskRoutes)
+  await app.register(crdbRoutes)
+  if (deps.control) await app.register(controlRoutes)
 
   // settle in the background too, so that expired results are freed even when nobody asks
-  const tick = setInterval(() => deps.engine.settle(), deps.tickMs ?? 250)
+  const tick = setInterval(() => cluster.engine.settle(), deps.tickMs ?? 250)
   tick.unref()
   app.addHook('onClose', async () => clearInterval(tick))
 

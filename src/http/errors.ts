@@ -19,6 +19,8 @@ export const ERRORS = {
   task_already_ended: { status: 409, description: 'The task has already ended.' },
   crdb_not_found: { status: 404, description: 'No such CRDB.' },
   crdb_not_acceptable: { status: 406, description: 'The CRDB cannot accept this change now (a delete is under way).' },
+  fault_not_found: { status: 404, description: 'No fault rule with this id.' },
+  unreachable: { status: 422, description: 'The task can never reach that status (or tasks are held until stepped).' },
   payload_too_large: { status: 413, description: 'The request body is larger than 1 MiB.' },
   unsupported_media_type: { status: 415, description: 'Send the body as application/json.' },
   too_many_tasks: { status: 503, description: 'The emulator keeps as many live tasks as --max-tasks allows.' },
@@ -113,7 +115,8 @@ export function handleNotFound (request: FastifyRequest, reply: FastifyReply): v
  * `Invalid query parameter "verbose" ("perhaps"): expected true, false, 1 or 0 (any case).`
  */
 export function formatSchemaErrors (errors: FastifySchemaValidationError[], dataVar: SchemaErrorDataVar): Error {
-  const e = errors[0]
+  // a union reports each branch's complaint, then its own: its own says what is expected
+  const e = errors.find((x) => x.keyword === 'anyOf') ?? errors[0]
   if (e === undefined) return new Error(`Invalid ${dataVar}.`)
   const path = e.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replaceAll('/', '.')
   const params = e.params as Record<string, unknown>

@@ -188,3 +188,73 @@ export const MutationHeadersSchema = Type.Object({
   'x-task-id': Type.Optional(Type.String({ pattern: TASK_ID_PATTERN, description: TASK_ID_EXPECTED })),
   'x-result-ttl': ResultTtlHeadersSchema.properties['x-result-ttl']
 })
+
+// ---- faults, journal, run-until ----
+
+const ErrorActionSchema = Type.Object({
+  status: Type.Integer({ minimum: 400, maximum: 599, description: 'an HTTP status from 400 to 599' }),
+  error_code: Type.String({ minLength: 1, maxLength: 128, description: 'a non-empty string' }),
+  description: Type.String({ maxLength: 4096 })
+}, { additionalProperties: false })
+const DelayMsSchema = Type.Integer({ minimum: 0, maximum: 600_000, description: 'milliseconds from 0 to 600000' })
+const DelayActionSchema = Type.Object({
+  delay_ms: Type.Union([DelayMsSchema, Type.Tuple([DelayMsSchema, DelayMsSchema])], { description: 'milliseconds from 0 to 600000, or [min, max]' })
+}, { additionalProperties: false })
+const DropActionSchema = Type.Object({ drop: Type.Literal(true) }, { additionalProperties: false })
+
+export const FaultRuleInputSchema = Type.Object({
+  match: Type.Optional(Type.Object({
+    method: Type.Optional(Type.String({ pattern: '^[A-Za-z]{1,16}$', description: 'an HTTP method' })),
+    path: Type.Optional(Type.String({ pattern: '^/', maxLength: 1024, description: 'a path starting with /, where * matches one segment' })),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'a user\'s email' })),
+    phase: Type.Optional(StringEnum(PHASE_NAMES))
+  }, { additionalProperties: false })),
+  action: Type.Union([ErrorActionSchema, DelayActionSchema, DropActionSchema], {
+    description: '{"status", "error_code", "description"}, {"delay_ms": n or [min, max]} or {"drop": true}'
+  }),
+  times: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'a whole number from 1' })),
+  probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'a number from 0 to 1' }))
+}, { additionalProperties: false })
+export type FaultRuleInputBody = Static<typeof FaultRuleInputSchema>
+
+export const FaultRuleSchema = Type.Object({
+  id: Type.String(),
+  match: Type.Object({
+    method: Type.Optional(Type.String()),
+    path: Type.Optional(Type.String()),
+    user: Type.Optional(Type.String()),
+    phase: Type.Optional(Type.String())
+  }),
+  action: Type.Union([ErrorActionSchema, DelayActionSchema, DropActionSchema]),
+  times: Type.Optional(Type.Integer()),
+  probability: Type.Number(),
+  hits: Type.Integer({ description: 'requests the rule has hit so far' })
+})
+
+export const FaultParamsSchema = Type.Object({ id: Type.String() })
+
+export const JournalQuerySchema = Type.Object({
+  method: Type.Optional(Type.String({ pattern: '^[A-Za-z]{1,16}$', description: 'an HTTP method' })),
+  path: Type.Optional(Type.String({ maxLength: 2048, description: 'an exact path' })),
+  status: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'an HTTP status' }))
+})
+
+export const JournalEntrySchema = Type.Object({
+  method: Type.String(),
+  path: Type.String(),
+  query: Type.Object({}, { additionalProperties: true }),
+  status: Type.Integer({ description: '0 when a fault dropped the connection' }),
+  user: Type.Union([Type.String(), Type.Null()]),
+  at: Type.String({ description: 'emulated time the request arrived, ISO-8601 with ms' }),
+  duration_ms: Type.Number()
+})
+
+export const RunBodySchema = Type.Object({
+  task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'a task id' })),
+  status: Type.Optional(StringEnum(WIRE_STATUSES))
+}, { additionalProperties: false })
+
+export const RunResponseSchema = Type.Object({
+  clock: ClockSchema,
+  task: Type.Optional(TaskSchema)
+})

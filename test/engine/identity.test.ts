@@ -14,11 +14,22 @@ describe('task ids and CRDB GUIDs', () => {
     expect(a.id).not.toBe(b.id)
   })
 
-  it('uses the engine\'s newId for ids and GUIDs when given, and the spec\'s id when given', () => {
-    let n = 0
-    const engine = makeEngine({ newId: () => `gen-${++n}` })
-    expect(mustCreate(engine).id).toBe('gen-1')
-    expect(mustCreate(engine, { id: 'mine' }).id).toBe('mine')
+  it('makes the same ids and GUIDs from the same seed, again after a reset, and uses the spec\'s id when given', () => {
+    const run = (engine: ReturnType<typeof makeEngine>): string[] => {
+      const a = mustCreate(engine)
+      const b = mustCreate(engine, { operation: 'update_crdb' })
+      engine.advance(Q)
+      return [a.id, a.crdbGuid as string, b.id, b.crdbGuid as string]
+    }
+    const first = makeEngine({ seed: 'suite-1' })
+    const ids = run(first)
+    for (const id of ids) expect(id).toMatch(UUID_V4)
+    expect(new Set(ids).size).toBe(4)
+    expect(run(makeEngine({ seed: 'suite-1' }))).toEqual(ids)
+    first.reset()
+    expect(run(first)).toEqual(ids)
+    expect(run(makeEngine({ seed: 'suite-2' }))).not.toEqual(ids)
+    expect(mustCreate(first, { id: 'mine' }).id).toBe('mine')
   })
 
   it('gives a create_crdb task no GUID until it starts, then a UUID v4', () => {

@@ -129,8 +129,7 @@ describe('retention of ended tasks', () => {
   })
 
   it('returns to size 0 after 10 000 tasks are created and expire', () => {
-    let n = 0
-    const engine = makeEngine({ resultTtl: 10, maxTasks: 20_000, newId: () => `t${n++}` })
+    const engine = makeEngine({ resultTtl: 10, maxTasks: 20_000 })
     for (let i = 0; i < 10_000; i++) {
       mustCreate(engine, { durations: { queued: (i % 7) / 4, running: 1, commit: 1 } })
       if (i % 1000 === 999) engine.advance(0.5)

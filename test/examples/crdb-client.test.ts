@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ApiError, CrdbClient, describeFailure } from '../../examples/crdb-client.js'
-import { createClock } from '../../src/engine/clock.js'
-import { createEngine } from '../../src/engine/engine.js'
+import { createCluster } from '../../src/cluster.js'
 import { buildApp } from '../../src/http/app.js'
 
 // The example client, unchanged, against the emulator over real HTTP on a loopback port.
@@ -45,14 +44,16 @@ const newClient = (): CrdbClient => new CrdbClient({
 })
 
 beforeAll(async () => {
-  const engine = createEngine({
-    clock: createClock({ mode: 'manual' }),
+  const cluster = createCluster({
+    clock: 'manual',
+    timeScale: 1,
     clusterName: 'cluster.local',
     durations: { queued: 1, running: 10, commit: 3 },
     resultTtl: 500,
-    maxTasks: 1000
+    maxTasks: 1000,
+    journalSize: 100
   })
-  app = await buildApp({ engine, users: [{ email: ADMIN.username, password: ADMIN.password, role: 'admin' }], clusterName: 'cluster.local', control: true })
+  app = await buildApp({ cluster, users: [{ email: ADMIN.username, password: ADMIN.password, role: 'admin' }], clusterName: 'cluster.local', control: true })
   baseUrl = await app.listen({ host: '127.0.0.1', port: 0 })
 })
 afterAll(async () => { await app.close() })

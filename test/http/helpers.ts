@@ -1,6 +1,10 @@
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { createClock } from '../../src/engine/clock.js'
 import { createEngine, type Engine } from '../../src/engine/engine.js'
+import { createSeededRandom } from '../../src/engine/random.js'
+import type { FakeCluster } from '../../src/cluster.js'
+import { FaultSet } from '../../src/http/faults.js'
+import { Journal } from '../../src/http/journal.js'
 import { buildApp } from '../../src/http/app.js'
 import { ROLES, type Role, type User } from '../../src/users.js'
 
@@ -18,27 +22,34 @@ export const as = (role: Role): { authorization: string } => ({ authorization: b
 export interface TestApp {
   app: FastifyInstance
   engine: Engine
+  cluster: FakeCluster
+  /** The delays delay faults asked for (they do not wait in tests). */
+  slept: number[]
   /** Injects a request as the admin unless `headers.authorization` says otherwise. */
   call: (options: InjectOptions & { role?: Role }) => Promise<{ status: number, json: any, headers: Record<string, unknown>, body: string }>
   advance: (seconds: number) => void
 }
 
-export async function makeApp (options: { maxTasks?: number, control?: boolean, resultTtl?: number } = {}): Promise<TestApp> {
+export async function makeApp (options: { maxTasks?: number, control?: boolean, resultTtl?: number, journalSize?: number, seed?: string } = {}): Promise<TestApp> {
+  const seed = options.seed ?? 'test-seed'
   const engine = createEngine({
     clock: createClock({ mode: 'manual', start: T0 }),
     clusterName: 'test.cluster',
     durations: { queued: 1, running: 10, commit: 3 },
     resultTtl: options.resultTtl ?? 500,
-    maxTasks: options.maxTasks ?? 100_000
+    maxTasks: options.maxTasks ?? 100_000,
+    seed
   })
-  const app = await buildApp({ engine, users: USERS, clusterName: 'test.cluster', control: options.control ?? true })
+  const cluster: FakeCluster = { engine, faults: new FaultSet(createSeededRandom(`${seed}/faults`)), journal: new Journal(options.journalSize ?? 1000) }
+  const slept: number[] = []
+  const app = await buildApp({ cluster, users: USERS, clusterName: 'test.cluster', control: options.control ?? true, sleep: async (ms) => { slept.push(ms) } })
   const call: TestApp['call'] = async ({ role, ...inject }) => {
     const res = await app.inject({ ...inject, headers: { ...as(role ?? 'admin'), ...(inject.headers ?? {}) } })
     let json: unknown
     try { json = res.body === '' ? undefined : JSON.parse(res.body) } catch { json = undefined }
     return { status: res.statusCode, json, headers: res.headers, body: res.body }
   }
-  return { app, engine, call, advance: (s) => engine.advance(s) }
+  return { app, engine, cluster, slept, call, advance: (s) => engine.advance(s) }
 }
 
 /** Asserts the real API's error shape and returns the code. */

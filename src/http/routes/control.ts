@@ -5,8 +5,10 @@ import { PHASES } from '../../engine/phases.js'
 import { ApiError } from '../errors.js'
 import {
   AdvanceBodySchema, AmendTaskBodySchema, type AmendTaskBody, ClockSchema, ControlTaskParamsSchema, CreateTaskBodySchema, type CreateTaskBody,
-  errorResponses, HealthSchema, HistorySchema, TaskSchema
+  errorResponses, FaultParamsSchema, FaultRuleInputSchema, FaultRuleSchema, HealthSchema, HistorySchema, JournalEntrySchema,
+  JournalQuerySchema, RunBodySchema, RunResponseSchema, TaskSchema
 } from '../schemas.js'
+import type { FaultRuleInput } from '../faults.js'
 import { toControlTime, toTaskVerboseWire } from '../task-wire.js'
 
 const control = { permission: 'control_emulator' } as const
@@ -20,13 +22,12 @@ export const healthRoute: FastifyPluginAsyncTypebox = async (app) => {
 }
 
 /** The emulator's own API: the clock, tasks made to order, step, history, reset. Admin only. */
-export const controlRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (app, { engine }) => {
-  const clockView = () => ({ mode: engine.clock.mode, now: toControlTime(engine.now()), scale: engine.clock.scale })
+export const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/__emulator/clock', {
     config: control,
     schema: { summary: 'The emulated clock', response: { 200: ClockSchema, ...errorResponses(401, 403) } }
-  }, async () => clockView())
+  }, async (request) => clockView(request.cluster.engine))
 
   app.post('/__emulator/clock/advance', {
     config: control,
@@ -36,8 +37,92 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = asyn
       response: { 200: ClockSchema, ...errorResponses(400, 401, 403) }
     }
   }, async (request) => {
-    engine.advance(request.body.seconds)
-    return clockView()
+    request.cluster.engine.advance(request.body.seconds)
+    return clockView(request.cluster.engine)
+  })
+
+  app.post('/__emulator/clock/run', {
+    config: control,
+    preValidation: async (request) => { request.body ??= {} },
+    schema: {
+      summary: 'Move time from event to event until a task has a status, or (empty body) until no task is active',
+      body: RunBodySchema,
+      response: { 200: RunResponseSchema, ...errorResponses(400, 401, 403, 404, 422) }
+    }
+  }, async (request) => {
+    const { engine } = request.cluster
+    const { task_id: id, status } = request.body
+    if ((id === undefined) !== (status === undefined)) {
+      throw new ApiError('invalid_request', 'Invalid request body: give both "task_id" and "status", or neither (to run until no task is active).')
+    }
+    if (id === undefined || status === undefined) {
+      const idle = engine.runUntilIdle()
+      if (!idle.ok) throw new ApiError(idle.reason, idle.detail)
+      return { clock: clockView(engine) }
+    }
+    const result = engine.runUntil(id, status)
+    if (!result.ok) throw new ApiError(result.reason, result.detail)
+    return { clock: clockView(engine), task: toTaskVerboseWire(result.task) }
+  })
+
+  app.post('/__emulator/faults', {
+    config: control,
+    schema: {
+      summary: 'Add a fault rule for /v1 requests',
+      body: FaultRuleInputSchema,
+      response: { 201: FaultRuleSchema, ...errorResponses(400, 401, 403) }
+    }
+  }, async (request, reply) => {
+    const action = request.body.action
+    if ('delay_ms' in action && Array.isArray(action.delay_ms) && action.delay_ms[0] > action.delay_ms[1]) {
+      throw new ApiError('invalid_request', 'Invalid request body: field "action.delay_ms" must be [min, max] with min <= max.')
+    }
+    return reply.code(201).send(request.cluster.faults.add(request.body as FaultRuleInput))
+  })
+
+  app.get('/__emulator/faults', {
+    config: control,
+    schema: { summary: 'List the fault rules, in the order they are tried', response: { 200: Type.Array(FaultRuleSchema), ...errorResponses(401, 403) } }
+  }, async (request) => request.cluster.faults.list())
+
+  app.delete('/__emulator/faults/:id', {
+    config: control,
+    schema: { summary: 'Remove one fault rule', params: FaultParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } }
+  }, async (request, reply) => {
+    if (!request.cluster.faults.remove(request.params.id)) throw new ApiError('fault_not_found', `No fault rule with id "${request.params.id}".`)
+    return reply.code(204).send(null)
+  })
+
+  app.delete('/__emulator/faults', {
+    config: control,
+    schema: { summary: 'Remove every fault rule', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
+  }, async (request, reply) => {
+    request.cluster.faults.clear()
+    return reply.code(204).send(null)
+  })
+
+  app.get('/__emulator/requests', {
+    config: control,
+    schema: {
+      summary: 'The journal of recent /v1 requests, newest last',
+      querystring: JournalQuerySchema,
+      response: { 200: Type.Array(JournalEntrySchema), ...errorResponses(400, 401, 403) }
+    }
+  }, async (request) => {
+    const { method, path, status } = request.query
+    return request.cluster.journal.list({
+      ...(method === undefined ? {} : { method }),
+      ...(path === undefined ? {} : { path }),
+      ...(status === undefined ? {} : { status: Number(status) })
+    })
+  })
+
+  app.delete('/__emulator/requests', {
+    config: control,
+    schema: { summary: 'Empty the journal', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
+  }, async (request, reply) => {
+    request.cluster.journal.clear()
+    return reply.code(204).send(null)
   })
 
   app.post('/__emulator/tasks', {
@@ -50,7 +135,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = asyn
       response: { 201: TaskSchema, ...errorResponses(400, 401, 403, 409, 503) }
     }
   }, async (request, reply) => {
-    const result = engine.create(toTaskSpec(request.body))
+    const result = request.cluster.engine.create(toTaskSpec(request.body))
     if (!result.ok) throw new ApiError(result.reason, result.detail)
     return reply.code(201).send(toTaskVerboseWire(result.task))
   })
@@ -64,7 +149,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = asyn
       response: { 200: TaskSchema, ...errorResponses(400, 401, 403, 404, 409) }
     }
   }, async (request) => {
-    const result = engine.amend(request.params.id, toAmendment(request.body))
+    const result = request.cluster.engine.amend(request.params.id, toAmendment(request.body))
     if (!result.ok) throw new ApiError(result.reason, result.detail)
     return toTaskVerboseWire(result.task)
   })
@@ -77,7 +162,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = asyn
       response: { 200: TaskSchema, ...errorResponses(401, 403, 404, 409) }
     }
   }, async (request) => {
-    const result = engine.step(request.params.id)
+    const result = request.cluster.engine.step(request.params.id)
     if (!result.ok) throw new ApiError(result.reason, result.detail)
     return toTaskVerboseWire(result.task)
   })
@@ -90,7 +175,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = asyn
       response: { 200: HistorySchema, ...errorResponses(401, 403, 404) }
     }
   }, async (request) => {
-    const task = engine.get(request.params.id)
+    const task = request.cluster.engine.get(request.params.id)
     if (task === undefined) throw new ApiError('task_not_found', `No task with id "${request.params.id}" (unknown, or its result has expired).`)
     return {
       id: task.id,
@@ -101,11 +186,13 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = asyn
   app.post('/__emulator/reset', {
     config: control,
     schema: { summary: 'Forget every task (users, configuration and clock stay)', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
-  }, async (_request, reply) => {
-    engine.reset()
+  }, async (request, reply) => {
+    request.cluster.engine.reset()
     return reply.code(204).send(null)
   })
 }
+
+const clockView = (engine: Engine) => ({ mode: engine.clock.mode, now: toControlTime(engine.now()), scale: engine.clock.scale })
 
 function toTaskSpec (body: CreateTaskBody): TaskSpec {
   const spec: TaskSpec = toAmendment(body)

@@ -13,13 +13,13 @@ import { parseResultTtl } from './tasks.js'
 type InstanceIn = CreateCrdbBody['instances'][number]
 
 /** The `/v1/crdbs` requests that start tasks (and the two that read CRDBs). */
-export const crdbRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (app, { engine }) => {
+export const crdbRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const read = { permission: 'view_crdbs' } as const
   const change = { permission: 'change_crdbs' } as const
   const mutationResponses = { 200: TaskSchema, ...errorResponses(400, 401, 403, 404, 406, 409, 503) }
 
   /** Starts the task of a mutation, with the `X-Task-ID` and `X-Result-TTL` it was sent. */
-  function start (guid: string | null, crdbChange: CrdbChange, headers: { 'x-task-id'?: string, 'x-result-ttl'?: string }) {
+  function start (engine: Engine, guid: string | null, crdbChange: CrdbChange, headers: { 'x-task-id'?: string, 'x-result-ttl'?: string }) {
     const options: { id?: string, resultTtl?: number } = {}
     if (headers['x-task-id'] !== undefined) options.id = headers['x-task-id']
     const ttl = parseResultTtl(headers['x-result-ttl'])
@@ -32,13 +32,13 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (
   app.get('/v1/crdbs', {
     config: read,
     schema: { summary: 'List every CRDB', response: { 200: Type.Array(CrdbSchema), ...errorResponses(401, 403) } }
-  }, async () => Array.from(engine.listCrdbs(), toCrdbWire))
+  }, async (request) => Array.from(request.cluster.engine.listCrdbs(), toCrdbWire))
 
   app.get('/v1/crdbs/:guid', {
     config: read,
     schema: { summary: 'Get one CRDB', params: CrdbParamsSchema, response: { 200: CrdbSchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => {
-    const crdb = engine.getCrdb(request.params.guid)
+    const crdb = request.cluster.engine.getCrdb(request.params.guid)
     if (crdb === undefined) throw new ApiError('crdb_not_found', `No CRDB with GUID "${request.params.guid}".`)
     return toCrdbWire(crdb)
   })
@@ -54,7 +54,7 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (
     }
   }, async (request) => {
     if (parseBooleanParam(request.query.dry_run)) return {}
-    return start(null, { kind: 'create', draft: toDraft(request.body) }, request.headers)
+    return start(request.cluster.engine, null, { kind: 'create', draft: toDraft(request.body) }, request.headers)
   })
 
   app.patch('/v1/crdbs/:guid', {
@@ -66,17 +66,17 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (
       body: PatchCrdbBodySchema,
       response: mutationResponses
     }
-  }, async (request) => start(request.params.guid, { kind: 'update', patch: toPatch(request.body) }, request.headers))
+  }, async (request) => start(request.cluster.engine, request.params.guid, { kind: 'update', patch: toPatch(request.body) }, request.headers))
 
   app.delete('/v1/crdbs/:guid', {
     config: change,
     schema: { summary: 'Delete a CRDB (a delete_crdb task)', params: CrdbParamsSchema, headers: MutationHeadersSchema, response: mutationResponses }
-  }, async (request) => start(request.params.guid, { kind: 'delete' }, request.headers))
+  }, async (request) => start(request.cluster.engine, request.params.guid, { kind: 'delete' }, request.headers))
 
   app.put('/v1/crdbs/:guid/flush', {
     config: change,
     schema: { summary: 'Flush a CRDB\'s data (a flush_crdb task, which shows no crdb_guid)', params: CrdbParamsSchema, headers: MutationHeadersSchema, response: mutationResponses }
-  }, async (request) => start(request.params.guid, { kind: 'flush' }, request.headers))
+  }, async (request) => start(request.cluster.engine, request.params.guid, { kind: 'flush' }, request.headers))
 }
 
 /** The real API's CRDB object; credentials were never kept. */

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { MAX_RESULT_TTL } from '../../config.js'
-import type { Engine } from '../../engine/engine.js'
 import { PHASES } from '../../engine/phases.js'
 import { ApiError } from '../errors.js'
 import {
@@ -11,14 +10,14 @@ import { toTaskVerboseWire, toTaskWire } from '../task-wire.js'
 import { Type } from '@sinclair/typebox'
 
 /** The three documented `/v1/crdb_tasks` endpoints. */
-export const taskRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (app, { engine }) => {
+export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/crdb_tasks', {
     config: { permission: 'view_crdb_tasks' },
     schema: {
       summary: 'List every live task, oldest first',
       response: { 200: Type.Array(TaskSchema), ...errorResponses(401, 403) }
     }
-  }, async () => Array.from(engine.list(), toTaskWire))
+  }, async (request) => Array.from(request.cluster.engine.list(), toTaskWire))
 
   app.get('/v1/crdb_tasks/:task_id', {
     config: { permission: 'view_crdb_tasks' },
@@ -31,7 +30,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (
     }
   }, async (request) => {
     const ttl = parseResultTtl(request.headers['x-result-ttl'])
-    const task = engine.get(request.params.task_id, ttl)
+    const task = request.cluster.engine.get(request.params.task_id, ttl)
     if (task === undefined) throw new ApiError('task_not_found', `No task with id "${request.params.task_id}" (unknown, or its result has expired).`)
     return parseBooleanParam(request.query.verbose) ? toTaskVerboseWire(task) : toTaskWire(task)
   })
@@ -45,7 +44,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ engine: Engine }> = async (
       response: { 200: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 406, 409) }
     }
   }, async (request) => {
-    const result = engine.cancel(request.params.task_id, parseBooleanParam(request.query.force))
+    const result = request.cluster.engine.cancel(request.params.task_id, parseBooleanParam(request.query.force))
     if (!result.ok) throw new ApiError(result.reason, result.detail)
     return { id: result.task.id, status: PHASES[result.task.phase].status }
   })
