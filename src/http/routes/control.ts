@@ -23,7 +23,6 @@ export const healthRoute: FastifyPluginAsyncTypebox = async (app) => {
 
 /** The emulator's own API: the clock, tasks made to order, step, history, reset. Admin only. */
 export const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
-
   app.get('/__emulator/clock', {
     config: control,
     schema: { summary: 'The emulated clock', response: { 200: ClockSchema, ...errorResponses(401, 403) } }
