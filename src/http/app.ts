@@ -14,6 +14,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The fake cluster this request is for. */
     cluster: FakeCluster
+    /** Emulated time the request arrived, for the journal. */
+    arrivedAt: number
   }
 }
 
@@ -64,8 +66,11 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   const { cluster } = deps
   app.decorateRequest('cluster', null as unknown as FakeCluster)
+  app.decorateRequest('arrivedAt', 0)
+  // first of all, so that even a request refused by auth is journaled at its time
   app.addHook('onRequest', (request, _reply, done) => {
     request.cluster = cluster
+    request.arrivedAt = cluster.engine.now()
     done()
   })
   await registerAuth(app, deps.users)

@@ -3,13 +3,6 @@ import { toControlTime } from './task-wire.js'
 import { delayOf } from './faults.js'
 import type { ErrorBody } from './errors.js'
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Emulated time the request arrived, for the journal. */
-    arrivedAt: number
-  }
-}
-
 /** The real API's routes are faulted and journaled; the emulator's own (`/__emulator`) never. */
 const isApiRoute = (request: FastifyRequest): boolean => !request.url.startsWith('/__emulator')
 const pathOf = (url: string): string => {
@@ -22,12 +15,9 @@ const pathOf = (url: string): string => {
  * user), and records every non-control request in the journal after it is answered.
  */
 export function registerFaultsAndJournal (app: FastifyInstance, sleep: (ms: number) => Promise<void>): void {
-  app.decorateRequest('arrivedAt', 0)
-
   // callback style: a request that no rule hits pays no promise
   app.addHook('onRequest', (request, reply, done) => {
     const { cluster } = request
-    request.arrivedAt = cluster.engine.now()
     if (cluster.faults.size === 0 || request.routeOptions.url === undefined || !isApiRoute(request)) {
       done()
       return
