@@ -1,0 +1,172 @@
+/**
+ * crdb-tasks-emulator as a library: start an emulator of the Redis Software CRDB tasks REST API
+ * inside a test, with time under the test's control.
+ *
+ * @example
+ * import { createEmulator } from 'crdb-tasks-emulator'
+ *
+ * const emulator = await createEmulator()            // manual clock, 127.0.0.1, a free port
+ * const task = await emulator.tasks.create({ id: 'demo' })
+ * await emulator.runUntil(task.id, 'finished')      // milliseconds, not 14 seconds
+ * // point the code under test at emulator.url (user admin@example.com, password admin)
+ * await emulator.close()
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import { pino } from 'pino'
+import { EmulatorClient, type ClockWire, type FaultRule, type FaultRuleInput, type HistoryWire, type JournalEntry, type JournalFilter, type TaskSpecBody, type TaskWire } from './client.js'
+import { loadConfig, type Config, type LogLevel } from './config.js'
+import type { ClockMode } from './engine/clock.js'
+import type { Durations } from './engine/engine.js'
+import type { WireStatus } from './engine/phases.js'
+import { assemble } from './emulator.js'
+import type { User } from './users.js'
+
+export { EmulatorClient, EmulatorError } from './client.js'
+export type { ClientOptions, CrdbWire, ClockWire, HistoryWire, MutationOptions, TaskWire, FaultRule, FaultRuleInput, JournalEntry, JournalFilter, TaskSpecBody } from './client.js'
+export type { Role, User } from './users.js'
+export { ROLES } from './users.js'
+export type { WireStatus } from './engine/phases.js'
+
+export interface EmulatorOptions {
+  /** `manual` (default here): time moves only when the test says; `real`: time passes. */
+  clock?: ClockMode
+  /** Emulated seconds per real second, real clock only. Default 1. */
+  timeScale?: number
+  /** Default phase durations in seconds. Default 1, 10, 3. */
+  durations?: Durations
+  /** Seconds an ended task's result is kept. Default 500. */
+  resultTtl?: number
+  maxTasks?: number
+  /** Default: `admin@example.com` / `admin`, role admin. The handle logs in as the first admin. */
+  users?: User[]
+  clusterName?: string
+  /** Makes ids, GUIDs and fault draws reproducible. */
+  seed?: string
+  /** Fault rules to start with. */
+  faults?: FaultRuleInput[]
+  /** Requests the journal keeps. Default 1000. */
+  journalSize?: number
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Default 0: a free port. */
+  port?: number
+  /** A log level (`info` logs a line per request to stdout) or a pino logger. Default: no logs. */
+  logger?: LogLevel | FastifyBaseLogger
+}
+
+/** The test's handle on an emulator: its URL, a typed client, and the control API. */
+export interface Emulator {
+  /** Base URL of the emulated cluster, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string
+  /** A typed client, logged in as an admin. */
+  readonly client: EmulatorClient
+  readonly clock: {
+    get: () => Promise<ClockWire>
+    /** Moves emulated time forward, firing every due transition and expiry in order. */
+    advance: (seconds: number) => Promise<ClockWire>
+  }
+  readonly tasks: {
+    /** Creates a task directly (the control API's `POST /__emulator/tasks`). */
+    create: (spec?: TaskSpecBody) => Promise<TaskWire>
+    /** Moves a task to its next phase now. */
+    step: (id: string) => Promise<TaskWire>
+    history: (id: string) => Promise<HistoryWire>
+    /** Changes an active task: durations, outcome, errors, cancel settings. */
+    amend: (id: string, changes: Omit<TaskSpecBody, 'id' | 'crdb_guid' | 'operation'>) => Promise<TaskWire>
+  }
+  /** Moves time event by event until the task has `status`; rejects with `unreachable` when it never can. */
+  runUntil: (taskId: string, status: WireStatus) => Promise<TaskWire>
+  /** Moves time event by event until no task is active. */
+  runUntilIdle: () => Promise<void>
+  /** Forgets every task and CRDB (and restarts a seeded id sequence). */
+  reset: () => Promise<void>
+  readonly faults: {
+    add: (rule: FaultRuleInput) => Promise<FaultRule>
+    list: () => Promise<FaultRule[]>
+    remove: (id: string) => Promise<void>
+    clear: () => Promise<void>
+  }
+  readonly requests: {
+    /** The journal of `/v1` requests, newest last. */
+    list: (filter?: JournalFilter) => Promise<JournalEntry[]>
+    clear: () => Promise<void>
+  }
+  /** Stops an in-process emulator (a no-op for a remote one). */
+  close: () => Promise<void>
+}
+
+/**
+ * Starts an emulator in this process, on 127.0.0.1 and a free port, with a manual clock.
+ *
+ * @example
+ * const emulator = await createEmulator({ seed: 'my-suite' })
+ * afterAll(() => emulator.close())
+ */
+export async function createEmulator (options: EmulatorOptions = {}): Promise<Emulator> {
+  const defaults = loadConfig([], {})
+  if (defaults.kind !== 'run') throw new Error('unreachable')
+  const config: Config = {
+    ...defaults.config,
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    clock: options.clock ?? 'manual',
+    timeScale: options.timeScale ?? 1,
+    ...(options.durations === undefined ? {} : { durations: options.durations }),
+    ...(options.resultTtl === undefined ? {} : { resultTtl: options.resultTtl }),
+    ...(options.maxTasks === undefined ? {} : { maxTasks: options.maxTasks }),
+    ...(options.users === undefined ? {} : { users: options.users, defaultUsers: false }),
+    ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
+    ...(options.journalSize === undefined ? {} : { journalSize: options.journalSize }),
+    seed: options.seed,
+    control: true
+  }
+  const logger = typeof options.logger === 'string' ? pino({ level: options.logger }) : options.logger
+  const { app } = await assemble(config, { ...(logger === undefined ? {} : { logger }), ...(options.faults === undefined ? {} : { faults: options.faults }) })
+  const url = await app.listen({ host: config.host, port: config.port })
+  const admin = config.users.find((u) => u.role === 'admin')
+  if (admin === undefined) {
+    await app.close()
+    throw new Error('Failed to create the emulator: no user has the admin role, so the control API is out of reach. Add one to `users`.')
+  }
+  return handle(new EmulatorClient({ url, username: admin.email, password: admin.password }), async () => { await app.close() })
+}
+
+/**
+ * Connects to an emulator that runs elsewhere (the Docker image, a compose service) and gives
+ * the same handle as `createEmulator`.
+ *
+ * @example
+ * const emulator = connectEmulator({ url: 'http://emulator:8080', username: 'admin@example.com', password: 'admin' })
+ * await emulator.reset()
+ */
+export function connectEmulator (options: { url: string, username?: string, password?: string }): Emulator {
+  return handle(new EmulatorClient(options), async () => {})
+}
+
+function handle (client: EmulatorClient, close: () => Promise<void>): Emulator {
+  return {
+    url: client.url,
+    client,
+    clock: { get: async () => await client.clock(), advance: async (seconds) => await client.advance(seconds) },
+    tasks: {
+      create: async (spec) => await client.createTask(spec),
+      step: async (id) => await client.stepTask(id),
+      history: async (id) => await client.history(id),
+      amend: async (id, changes) => await client.amendTask(id, changes)
+    },
+    runUntil: async (taskId, status) => (await client.runUntil(taskId, status)).task,
+    runUntilIdle: async () => { await client.runUntilIdle() },
+    reset: async () => { await client.reset() },
+    faults: {
+      add: async (rule) => await client.addFault(rule),
+      list: async () => await client.listFaults(),
+      remove: async (id) => { await client.removeFault(id) },
+      clear: async () => { await client.clearFaults() }
+    },
+    requests: {
+      list: async (filter) => await client.listRequests(filter),
+      clear: async () => { await client.clearRequests() }
+    },
+    close
+  }
+}
