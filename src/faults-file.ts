@@ -29,7 +29,7 @@ const RulesSchema = Type.Array(FaultRuleInputSchema)
 export function parseFaultRules (data: unknown, source: string): FaultRuleInput[] {
   const error = Value.Errors(RulesSchema, data).First()
   if (error !== undefined) {
-    const where = error.path === '' ? 'the file' : error.path.replace(/^\/(\d+)/, 'rule $1').replaceAll('/', '.')
+    const where = error.path === '' ? 'the file' : error.path.replace(/^\/(\d+)/, (_, i: string) => `rule ${Number(i) + 1}`).replaceAll('/', '.')
     throw new Error(`Invalid ${source}: ${where} ${error.message.toLowerCase()} (expected a JSON array of {"match", "action", "times", "probability"} rules).`)
   }
   return data as FaultRuleInput[]

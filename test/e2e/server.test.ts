@@ -1,5 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -129,5 +132,56 @@ describe('the built server\'s process', () => {
     const [code] = await once(child, 'exit') as [number | null]
     expect(code).toBe(2)
     expect(stderr.trim().split('\n')).toEqual(['crdb-tasks-emulator: Invalid --port value "eighty": expected an integer from 0 to 65535 (0 picks a free port).'])
+  })
+})
+
+describe('start-up files and seeds', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crdb-e2e-'))
+
+  async function exitOf (args: string[]): Promise<{ code: number | null, stderr: string }> {
+    const child = spawn(process.execPath, [MAIN, '--port', '0', ...args], { stdio: 'pipe' })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    const [code] = await once(child, 'exit') as [number | null]
+    return { code, stderr }
+  }
+
+  it('applies the fault rules of --faults from the first request', async () => {
+    const file = join(dir, 'faults.json')
+    writeFileSync(file, JSON.stringify([{ match: { path: '/v1/crdb_tasks' }, action: { status: 503, error_code: 'cluster_busy', description: 'Busy' }, times: 1 }]))
+    const server = await startServer(['--clock', 'manual', '--faults', file])
+    try {
+      expect((await api(server, 'GET', '/v1/crdb_tasks')).status).toBe(503)
+      expect((await api(server, 'GET', '/v1/crdb_tasks')).status).toBe(200)
+    } finally {
+      server.child.kill('SIGKILL')
+    }
+  })
+
+  it('refuses a --faults file that is missing, not JSON or not rules, with exit code 2 and one line', async () => {
+    const notJson = join(dir, 'not.json')
+    writeFileSync(notJson, '{ nope')
+    const badRule = join(dir, 'bad.json')
+    writeFileSync(badRule, JSON.stringify([{ action: { drop: true } }, { match: {}, action: { status: 200 } }]))
+    for (const [file, words] of [[join(dir, 'missing.json'), 'cannot read'], [notJson, 'not valid JSON'], [badRule, 'rule 2']] as const) {
+      const { code, stderr } = await exitOf(['--faults', file])
+      expect(code).toBe(2)
+      expect(stderr.trim().split('\n')).toHaveLength(1)
+      expect(stderr).toContain(words)
+    }
+  })
+
+  it('makes the same task ids run after run with --seed', async () => {
+    const ids = []
+    for (let run = 0; run < 2; run++) {
+      const server = await startServer(['--clock', 'manual', '--seed', 'e2e'])
+      try {
+        ids.push((await api(server, 'POST', '/__emulator/tasks', {})).json.id)
+      } finally {
+        server.child.kill('SIGKILL')
+      }
+    }
+    expect(ids[0]).toMatch(/^[0-9a-f-]{36}$/)
+    expect(ids[1]).toBe(ids[0])
   })
 })
