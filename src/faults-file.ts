@@ -30,7 +30,9 @@ export function parseFaultRules (data: unknown, source: string): FaultRuleInput[
   const error = Value.Errors(RulesSchema, data).First()
   if (error !== undefined) {
     const where = error.path === '' ? 'the file' : error.path.replace(/^\/(\d+)/, (_, i: string) => `rule ${Number(i) + 1}`).replaceAll('/', '.')
-    throw new Error(`Invalid ${source}: ${where} ${error.message.toLowerCase()} (expected a JSON array of {"match", "action", "times", "probability"} rules).`)
+    const expected = (error.schema as { description?: string }).description
+    const what = expected === undefined ? error.message.toLowerCase() : `must be ${expected}`
+    throw new Error(`Invalid ${source}: ${where} ${what} (expected a JSON array of {"match", "action", "times", "probability"} rules).`)
   }
   return data as FaultRuleInput[]
 }
