@@ -26,6 +26,14 @@ export interface Config {
   faultsFile: string | undefined
   /** Requests the journal keeps. */
   journalSize: number
+  /** Serve HTTPS (implied by a certificate and key). */
+  tls: boolean
+  tlsCert: string | undefined
+  tlsKey: string | undefined
+  /** Where the state is loaded from at start and saved to. */
+  stateFile: string | undefined
+  /** A JSON file of users, tasks and CRDBs to start with. */
+  fixturesFile: string | undefined
 }
 
 /** Ten years, the longest duration or advance the emulator accepts (seconds). */
@@ -62,6 +70,9 @@ const number = (min: number, max: number, minExclusive = false): Parser<number> 
 const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw) =>
   (values as readonly string[]).includes(raw) ? raw as T : undefined
 const bool: Parser<boolean> = (raw) => ({ true: true, 1: true, false: false, 0: false } as Record<string, boolean>)[raw.toLowerCase()]
+
+/** Flags that take no value. */
+const BOOLEAN_FLAGS = new Set(['--no-control', '--tls'])
 
 const setting = <K extends keyof Config>(s: Setting<K>): Setting<K> => s
 
@@ -101,6 +112,11 @@ export const SETTINGS = [
   setting({ key: 'journalSize', flag: '--journal-size', env: 'EMULATOR_JOURNAL_SIZE', default: '1000', expects: 'an integer from 0 to 1000000', meaning: 'Requests the journal (`GET /__emulator/requests`) keeps, newest last.', parse: integer(0, 1_000_000) }),
   setting({ key: 'seed', flag: '--seed', env: 'EMULATOR_SEED', default: '', expects: '1 to 256 characters', meaning: 'Makes task ids, GUIDs and fault draws the same run after run.', parse: (raw) => raw.length >= 1 && raw.length <= 256 ? raw : undefined }),
   setting({ key: 'faultsFile', flag: '--faults', env: 'EMULATOR_FAULTS', default: '', expects: 'the path of a JSON file of fault rules', meaning: 'Fault rules to start with (a JSON array, as `POST /__emulator/faults` takes them).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
+  setting({ key: 'fixturesFile', flag: '--fixtures', env: 'EMULATOR_FIXTURES', default: '', expects: 'the path of a JSON fixtures file', meaning: 'Users, tasks (any phase, any age) and CRDBs to start with; see `fixtures/`.', parse: (raw) => raw.trim() === '' ? undefined : raw }),
+  setting({ key: 'stateFile', flag: '--state-file', env: 'EMULATOR_STATE_FILE', default: '', expects: 'a file path', meaning: 'Loads the state from this file at start (it wins over `--fixtures`) and saves it there, atomically, within 1 s of a change and on shutdown.', parse: (raw) => raw.trim() === '' ? undefined : raw }),
+  setting({ key: 'tls', flag: '--tls', env: 'EMULATOR_TLS', default: 'false', expects: 'true or false', meaning: 'Serves HTTPS (port 9443 unless `--port`) with a self-signed certificate made at start; its SHA-256 fingerprint is logged.', parse: bool }),
+  setting({ key: 'tlsCert', flag: '--tls-cert', env: 'EMULATOR_TLS_CERT', default: '', expects: 'the path of a PEM certificate', meaning: 'Serves HTTPS with this certificate (with `--tls-key`).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
+  setting({ key: 'tlsKey', flag: '--tls-key', env: 'EMULATOR_TLS_KEY', default: '', expects: 'the path of a PEM private key', meaning: 'The certificate\'s private key (with `--tls-cert`).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
   setting({ key: 'control', flag: '--no-control', env: 'EMULATOR_CONTROL', default: 'true', expects: 'true or false', meaning: '`--no-control` (or `EMULATOR_CONTROL=false`) turns the control API off, but for its health check.', parse: bool })
 ] as const
 
@@ -109,7 +125,7 @@ export const USAGE = [
   '',
   'Emulates the Redis Enterprise CRDB tasks REST API. Every option is also an environment variable.',
   '',
-  ...SETTINGS.map((s) => `  ${(s.flag === '--no-control' ? s.flag : `${s.flag} <value>`).padEnd(24)} ${s.env.padEnd(24)} ${s.meaning.replaceAll('`', '')} (default: ${s.default === '' ? 'none' : s.default})`),
+  ...SETTINGS.map((s) => `  ${(BOOLEAN_FLAGS.has(s.flag) ? s.flag : `${s.flag} <value>`).padEnd(24)} ${s.env.padEnd(24)} ${s.meaning.replaceAll('`', '')} (default: ${s.default === '' ? 'none' : s.default})`),
   '  --help                   show this help',
   '  --version                print the version'
 ].join('\n')
@@ -129,8 +145,9 @@ export function loadConfig (argv: readonly string[], env: Readonly<Record<string
       strict: true,
       allowPositionals: false,
       options: {
-        ...Object.fromEntries(SETTINGS.filter((s) => s.key !== 'control').map((s) => [s.flag.slice(2), { type: 'string' as const }])),
+        ...Object.fromEntries(SETTINGS.filter((s) => !BOOLEAN_FLAGS.has(s.flag)).map((s) => [s.flag.slice(2), { type: 'string' as const }])),
         'no-control': { type: 'boolean' },
+        tls: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' }
       }
@@ -144,7 +161,8 @@ export function loadConfig (argv: readonly string[], env: Readonly<Record<string
 
   const config: Partial<Record<keyof Config, unknown>> = {}
   for (const s of SETTINGS) {
-    const fromFlag = s.key === 'control' ? (values['no-control'] === true ? 'false' : undefined) : values[s.flag.slice(2)] as string | undefined
+    const flagValue = values[s.flag.slice(2)]
+    const fromFlag = s.key === 'control' ? (flagValue === true ? 'false' : undefined) : typeof flagValue === 'boolean' ? String(flagValue) : flagValue
     const fromEnv = env[s.env]
     const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined)
     const source = fromFlag !== undefined ? s.flag : s.env
@@ -161,6 +179,12 @@ export function loadConfig (argv: readonly string[], env: Readonly<Record<string
     config[s.key] = value
   }
   const result = config as unknown as Config
+  if ((result.tlsCert === undefined) !== (result.tlsKey === undefined)) {
+    throw new ConfigError(`Invalid ${result.tlsCert === undefined ? '--tls-key' : '--tls-cert'} value: expected --tls-cert and --tls-key together.`)
+  }
+  if (result.tlsCert !== undefined) result.tls = true
+  // HTTPS listens on the real API's port unless a port was asked for
+  if (result.tls && values.port === undefined && (env.PORT ?? '') === '') result.port = 9443
   result.defaultUsers = (values.users ?? env.EMULATOR_USERS ?? '') === '' || (values.users ?? env.EMULATOR_USERS) === DEFAULT_USERS
   return { kind: 'run', config: result }
 }

@@ -10,7 +10,7 @@ export interface Assembled {
 }
 
 /** Wires a configuration into a fake cluster and the HTTP app (which does not listen yet). */
-export async function assemble (config: Config, options: { logger?: FastifyBaseLogger, faults?: FaultRuleInput[] } = {}): Promise<Assembled> {
+export async function assemble (config: Config, options: { logger?: FastifyBaseLogger, faults?: FaultRuleInput[], https?: { key: string, cert: string } } = {}): Promise<Assembled> {
   const cluster = createCluster({
     clock: config.clock,
     timeScale: config.timeScale,
@@ -27,7 +27,8 @@ export async function assemble (config: Config, options: { logger?: FastifyBaseL
     users: config.users,
     clusterName: config.clusterName,
     control: config.control,
-    ...(options.logger === undefined ? {} : { logger: options.logger })
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.https === undefined ? {} : { https: options.https })
   })
   return { app, cluster }
 }

@@ -1,10 +1,24 @@
 #!/usr/bin/env node
-// The only impure shell: reads argv and env, makes the logger, listens, handles signals.
+// The only impure shell: reads argv, env and files, makes the logger, listens, saves the state,
+// handles signals.
 import { readFileSync } from 'node:fs'
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
+import { applyState, exportState, type FakeCluster } from './cluster.js'
 import { ConfigError, loadConfig, USAGE, type Config } from './config.js'
 import { assemble } from './emulator.js'
 import { readFaultsFile } from './faults-file.js'
+import { readStateFile, startStateSaver, type StateSaver } from './state-file.js'
+import type { State } from './state-schema.js'
+import { loadTls, type TlsMaterial } from './tls.js'
+import type { User } from './users.js'
+
+/** Exit code for a bad setting or start-up file. */
+const BAD_CONFIG = 2
+
+function fail (message: string, code = BAD_CONFIG): never {
+  process.stderr.write(`crdb-tasks-emulator: ${message}\n`)
+  process.exit(code)
+}
 
 function readVersion (): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -16,9 +30,8 @@ async function main (): Promise<void> {
   try {
     request = loadConfig(process.argv.slice(2), process.env)
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err
-    process.stderr.write(`crdb-tasks-emulator: ${err.message}\n`)
-    process.exit(2)
+    if (err instanceof ConfigError) fail(err.message)
+    throw err
   }
   if (request.kind === 'help') {
     process.stdout.write(`${USAGE}\n`)
@@ -29,20 +42,52 @@ async function main (): Promise<void> {
     return
   }
   const config = request.config
+
+  // every start-up file is read and checked before anything listens
+  let faults, saved: State | undefined, fixtures: State | undefined, tls: TlsMaterial | undefined
+  try {
+    faults = config.faultsFile === undefined ? undefined : readFaultsFile(config.faultsFile)
+    saved = config.stateFile === undefined ? undefined : readStateFile(config.stateFile, '--state-file')
+    fixtures = config.fixturesFile === undefined ? undefined : readStateFile(config.fixturesFile, '--fixtures')
+    if (config.tls) tls = await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, commonName: config.clusterName })
+  } catch (err) {
+    fail((err as Error).message)
+  }
+  config.users = mergeUsers(config.users, fixtures?.users ?? [])
+
   const logger = pino({
     level: config.logLevel,
     base: { name: 'crdb-tasks-emulator' },
     // belt and braces: request logs never carry headers, but redact them if one ever does
     redact: ['req.headers.authorization', 'headers.authorization', 'password']
   })
-  let faults
-  try {
-    faults = config.faultsFile === undefined ? undefined : readFaultsFile(config.faultsFile)
-  } catch (err) {
-    process.stderr.write(`crdb-tasks-emulator: ${(err as Error).message}\n`)
-    process.exit(2)
+  const { app, cluster } = await assemble(config, {
+    logger,
+    ...(faults === undefined ? {} : { faults }),
+    ...(tls === undefined ? {} : { https: { key: tls.key, cert: tls.cert } })
+  })
+
+  // an existing state file wins; fixtures seed only a missing one
+  const initial = saved ?? fixtures
+  if (initial !== undefined) {
+    try {
+      applyState(cluster, initial)
+    } catch (err) {
+      fail(`Failed to load ${saved !== undefined ? `--state-file ${config.stateFile ?? ''}` : `--fixtures ${config.fixturesFile ?? ''}`}: ${(err as Error).message} It was left as it is.`)
+    }
   }
-  const { app } = await assemble(config, { logger, ...(faults === undefined ? {} : { faults }) })
+  logTransitions(cluster, logger)
+
+  let saver: StateSaver | undefined
+  if (config.stateFile !== undefined) {
+    const path = config.stateFile
+    saver = startStateSaver({
+      path,
+      snapshot: () => exportState(cluster),
+      changes: () => cluster.engine.changes + cluster.faults.changes,
+      onError: (err) => logger.error({ err, path }, 'Failed to save the state file; will try again')
+    })
+  }
 
   let address: string
   try {
@@ -50,10 +95,9 @@ async function main (): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     const why = e.code === 'EADDRINUSE' ? `port ${config.port} is in use; pick another with --port or PORT` : e.message
-    process.stderr.write(`crdb-tasks-emulator: Failed to listen on ${config.host}:${config.port}: ${why}.\n`)
-    process.exit(1)
+    fail(`Failed to listen on ${config.host}:${config.port}: ${why}.`, 1)
   }
-  logger.info(startupFields(config, address), startupMessage(config, address))
+  logger.info(startupFields(config, address, tls), startupMessage(config, address, tls))
 
   let stopping = false
   const stop = (signal: string): void => {
@@ -62,7 +106,13 @@ async function main (): Promise<void> {
     logger.info({ signal }, 'Stopping: finishing in-flight requests')
     const force = setTimeout(() => process.exit(1), 8000)
     force.unref()
-    app.close().then(() => process.exit(0), (err: unknown) => {
+    app.close().then(() => {
+      saver?.stop()
+      saver?.saveNow()
+      logger.info({ state_file: config.stateFile }, 'Stopped')
+      logger.flush()
+      process.exit(0)
+    }, (err: unknown) => {
       logger.error({ err }, 'Failed to stop cleanly')
       process.exit(1)
     })
@@ -71,22 +121,42 @@ async function main (): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
-function startupFields (config: Config, url: string) {
+/** Fixture users join the configured ones; a fixture user with a configured email replaces it. */
+function mergeUsers (configured: User[], added: User[]): User[] {
+  const emails = new Set(added.map((u) => u.email))
+  return [...configured.filter((u) => !emails.has(u.email)), ...added]
+}
+
+/** A log line per phase change, with the task id, so a compose user can follow tasks in the logs. */
+function logTransitions (cluster: FakeCluster, logger: Logger): void {
+  cluster.engine.listener = (event) => {
+    if (event.kind === 'history') {
+      logger.info({ task_id: event.task.id, operation: event.task.operation, phase: event.entry.phase, cause: event.entry.cause, at: new Date(event.entry.at).toISOString() }, 'task')
+    } else if (event.kind === 'expired') {
+      logger.debug({ task_id: event.id }, 'task result expired')
+    }
+  }
+}
+
+function startupFields (config: Config, url: string, tls: TlsMaterial | undefined) {
   return {
     url,
     cluster: config.clusterName,
     clock: config.clock,
     time_scale: config.timeScale,
     control: config.control,
+    ...(tls === undefined ? {} : { tls_fingerprint_sha256: tls.fingerprint, tls_self_signed: tls.selfSigned }),
+    ...(config.stateFile === undefined ? {} : { state_file: config.stateFile }),
     users: config.users.map((u) => ({ email: u.email, role: u.role, ...(config.defaultUsers ? { password: u.password } : {}) }))
   }
 }
 
 /** One line a person can read: where, which clock, who may log in. */
-function startupMessage (config: Config, url: string): string {
+function startupMessage (config: Config, url: string, tls: TlsMaterial | undefined): string {
   const clock = config.clock === 'real' ? `real clock${config.timeScale === 1 ? '' : ` x${config.timeScale}`}` : 'manual clock'
   const users = config.users.map((u) => `${u.email} (${u.role}${config.defaultUsers ? `, password "${u.password}"` : ''})`).join(', ')
-  return `CRDB tasks emulator listening on ${url} (cluster ${config.clusterName}, ${clock}${config.control ? '' : ', control API off'}); users: ${users}`
+  const cert = tls === undefined ? '' : `; ${tls.selfSigned ? 'self-signed ' : ''}certificate SHA-256 ${tls.fingerprint}`
+  return `CRDB tasks emulator listening on ${url} (cluster ${config.clusterName}, ${clock}${config.control ? '' : ', control API off'}); users: ${users}${cert}`
 }
 
 main().catch((err: unknown) => {

@@ -33,14 +33,19 @@ describe('loadConfig', () => {
       control: true,
       journalSize: 1000,
       seed: undefined,
-      faultsFile: undefined
+      faultsFile: undefined,
+      fixturesFile: undefined,
+      stateFile: undefined,
+      tls: false,
+      tlsCert: undefined,
+      tlsKey: undefined
     })
   })
 
   it('reads every setting from its flag and from its environment variable, the flag winning', () => {
     const argv = ['--host', '0.0.0.0', '--port=9000', '--users', 'a@x.io:p:w:d:db_viewer,b@x.io:q:admin', '--cluster-name', 'c1.example',
       '--clock', 'manual', '--time-scale', '2.5', '--durations', '0,0.5,2', '--result-ttl', '60', '--max-tasks', '10', '--log-level', 'warn', '--no-control',
-      '--journal-size', '5', '--seed', 'abc', '--faults', 'faults.json']
+      '--journal-size', '5', '--seed', 'abc', '--faults', 'faults.json', '--fixtures', 'fx.json', '--state-file', 'state.json', '--tls-cert', 'c.pem', '--tls-key', 'k.pem']
     const env = { HOST: '1.2.3.4', PORT: '1', EMULATOR_CLOCK: 'real', EMULATOR_CONTROL: 'true' }
     expect(run(argv, env)).toEqual({
       host: '0.0.0.0',
@@ -57,7 +62,12 @@ describe('loadConfig', () => {
       control: false,
       journalSize: 5,
       seed: 'abc',
-      faultsFile: 'faults.json'
+      faultsFile: 'faults.json',
+      fixturesFile: 'fx.json',
+      stateFile: 'state.json',
+      tls: true,
+      tlsCert: 'c.pem',
+      tlsKey: 'k.pem'
     })
     const fromEnv = run([], {
       HOST: '::1',
@@ -101,6 +111,14 @@ describe('loadConfig', () => {
       expect(message).toContain(expected)
       expect(message).not.toContain('\n')
     }
+  })
+
+  it('listens on 9443 with TLS unless a port is given, and wants a certificate and key together', () => {
+    expect(run(['--tls'])).toMatchObject({ tls: true, port: 9443 })
+    expect(run([], { EMULATOR_TLS: 'true' })).toMatchObject({ tls: true, port: 9443 })
+    expect(run(['--tls', '--port', '8443'])).toMatchObject({ port: 8443 })
+    expect(run(['--tls'], { PORT: '7000' })).toMatchObject({ port: 7000 })
+    expect(failure(['--tls-cert', 'c.pem'])).toContain('--tls-cert and --tls-key together')
   })
 
   it('never prints a password in a users error', () => {

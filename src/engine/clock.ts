@@ -15,6 +15,19 @@ export interface Clock {
   now(): number
   /** Moves emulated time forward by `ms` (> 0). */
   advance(ms: number): void
+  /** Puts emulated time at `ms`, even backwards: only for loading a saved state. */
+  set(ms: number): void
+  /** Emulated now minus the system's time: what a real clock saves, to resume after a restart. */
+  offsetFromSystem(): number
+}
+
+/**
+ * Where a saved clock resumes: a manual one at its saved time; a real one at the system's time
+ * plus its saved offset, so time passes while the emulator is down, as it does for a cluster.
+ */
+export function resumeTime (saved: { mode?: ClockMode, now?: number, offsetMs?: number }, read: () => number = systemTime): number | undefined {
+  if (saved.mode === 'real' && saved.offsetMs !== undefined) return Math.floor(read() + saved.offsetMs)
+  return saved.now
 }
 
 export interface ClockOptions {
@@ -38,18 +51,22 @@ export function createClock (options: ClockOptions): Clock {
   const realOrigin = read()
   let offset = 0
 
-  if (options.mode === 'manual') {
-    return {
-      mode: 'manual',
-      scale,
-      now: () => origin + offset,
-      advance (ms) { offset += Math.round(ms) }
-    }
-  }
-  return {
-    mode: 'real',
-    scale,
-    now: () => origin + offset + Math.floor((read() - realOrigin) * scale),
-    advance (ms) { offset += Math.round(ms) }
-  }
+  const clock: Clock = options.mode === 'manual'
+    ? {
+        mode: 'manual',
+        scale,
+        now: () => origin + offset,
+        advance (ms) { offset += Math.round(ms) },
+        set (ms) { offset += Math.round(ms) - clock.now() },
+        offsetFromSystem: () => Math.round(clock.now() - read())
+      }
+    : {
+        mode: 'real',
+        scale,
+        now: () => origin + offset + Math.floor((read() - realOrigin) * scale),
+        advance (ms) { offset += Math.round(ms) },
+        set (ms) { offset += Math.round(ms) - clock.now() },
+        offsetFromSystem: () => Math.round(clock.now() - read())
+      }
+  return clock
 }

@@ -3,6 +3,8 @@ import { applyPatch, clusterNames, newCrdb, OPERATION_OF, type Crdb, type CrdbCh
 import { EventQueue, type Scheduled } from './event-queue.js'
 import { isEnded, PHASES, type HistoryCause, type Operation, type Phase, type WireStatus } from './phases.js'
 import { createSeededRandom, systemRandom, type Random } from './random.js'
+import { resumeTime } from './clock.js'
+import { crdbToRecord, recordToCrdb, recordToTask, StateError, taskToRecord, type EngineState } from './state.js'
 
 /** Phase durations in emulated seconds; `null` holds the task in that phase until stepped. */
 export interface Durations {
@@ -116,6 +118,12 @@ export interface EngineOptions {
   seed?: string
 }
 
+/** What the engine reports as it goes: for logs, and so that a state file knows when to save. */
+export type EngineEvent =
+  | { kind: 'history', task: Task, entry: HistoryEntry }
+  | { kind: 'expired', id: string }
+  | { kind: 'changed', what: string }
+
 /** Events one run-until may fire at the most, so that a mistake cannot spin forever. */
 export const MAX_RUN_EVENTS = 10_000_000
 
@@ -140,6 +148,10 @@ export class Engine {
   private readonly crdbs = new Map<string, Crdb>()
   private readonly queue = new EventQueue<Task>()
   private random: Random
+  /** Counts every change of state; a saver compares it with the count it last saved. */
+  changes = 0
+  /** Told of every history entry, expiry and other change. */
+  listener: ((event: EngineEvent) => void) | null = null
   /** Tasks not ended yet, and how many of them have an event scheduled (for runUntilIdle). */
   private activeCount = 0
   private scheduledActive = 0
@@ -262,6 +274,7 @@ export class Engine {
       task.expiresAt = this.clock.now() + resultTtl * 1000
       this.queue.schedule(task, task.expiresAt)
     }
+    this.notify({ kind: 'changed', what: `result TTL of task ${id}` })
     return task
   }
 
@@ -299,7 +312,7 @@ export class Engine {
       task.pendingCancel = pending === null
         ? { at: now + task.cancelDelay, force }
         : { at: pending.at, force: pending.force || force }
-      task.history.push({ at: now, phase: task.phase, cause: 'cancel_requested' })
+      this.log(task, { at: now, phase: task.phase, cause: 'cancel_requested' })
       this.reschedule(task)
     } else {
       this.cancelNow(task, now, force)
@@ -345,6 +358,7 @@ export class Engine {
     if (amendment.cancel !== undefined) task.cancelPolicy = amendment.cancel
     if (amendment.cancelDelay !== undefined) task.cancelDelay = toMs(amendment.cancelDelay) ?? 0
     if (amendment.clusters !== undefined && amendment.clusters.length > 0) task.clusters = amendment.clusters
+    this.notify({ kind: 'changed', what: `settings of task ${id}` })
     // a phase whose new duration is already over ends now, with the rest of the amendment applied
     this.settle()
     return { ok: true, task }
@@ -439,11 +453,87 @@ export class Engine {
     this.activeCount = 0
     this.scheduledActive = 0
     if (this.options.seed !== undefined) this.random = createSeededRandom(this.options.seed)
+    this.notify({ kind: 'changed', what: 'reset' })
+  }
+
+  /** Everything this engine holds, at millisecond precision, for a state file or an export. */
+  exportState (): EngineState {
+    this.settle()
+    const now = this.clock.now()
+    return {
+      clock: { mode: this.clock.mode, now: new Date(now).toISOString(), offset_ms: this.clock.offsetFromSystem(), scale: this.clock.scale },
+      tasks: Array.from(this.tasks.values(), taskToRecord),
+      crdbs: Array.from(this.crdbs.values(), crdbToRecord)
+    }
+  }
+
+  /**
+   * Replaces every task and CRDB (and the time, when the state has a clock) with a saved or
+   * hand-written state, then fires, in order, what fell due meanwhile. Throws `StateError`
+   * naming the field, before changing anything, when the state cannot be loaded.
+   */
+  importState (state: EngineState): void {
+    const clock = state.clock
+    const savedNow = clock?.now === undefined ? undefined : Date.parse(clock.now)
+    const resumed = resumeTime({ ...(clock?.mode === undefined ? {} : { mode: clock.mode }), ...(savedNow === undefined ? {} : { now: savedNow }), ...(clock?.offset_ms === undefined ? {} : { offsetMs: clock.offset_ms }) })
+    const now = resumed ?? this.clock.now()
+    const context = {
+      now,
+      durations: this.options.durations,
+      resultTtl: this.options.resultTtl,
+      clusterName: this.clusterName,
+      defaultClusters: this.defaultClusters,
+      defaultFailErrors: this.defaultFailErrors,
+      newId: () => this.random.uuid()
+    }
+    const tasks = new Map<string, Task>()
+    for (const [i, record] of (state.tasks ?? []).entries()) {
+      const task = recordToTask(record, context, `tasks[${i}]`)
+      if (tasks.has(task.id)) throw new StateError(`tasks[${i}].id "${task.id}" is listed twice.`)
+      tasks.set(task.id, task)
+    }
+    if (tasks.size > this.options.maxTasks) throw new StateError(`The state holds ${tasks.size} tasks, more than --max-tasks (${this.options.maxTasks}).`)
+    const crdbs = new Map<string, Crdb>()
+    for (const [i, record] of (state.crdbs ?? []).entries()) {
+      if (crdbs.has(record.guid)) throw new StateError(`crdbs[${i}].guid "${record.guid}" is listed twice.`)
+      crdbs.set(record.guid, recordToCrdb(record))
+    }
+
+    // nothing above changed the engine; from here on it cannot fail
+    if (resumed !== undefined) this.clock.set(resumed)
+    this.tasks.clear()
+    this.crdbs.clear()
+    this.queue.clear()
+    this.activeCount = 0
+    this.scheduledActive = 0
+    for (const [guid, crdb] of crdbs) this.crdbs.set(guid, crdb)
+    for (const task of tasks.values()) {
+      this.tasks.set(task.id, task)
+      if (isEnded(task.phase)) {
+        this.queue.schedule(task, task.expiresAt as number)
+      } else {
+        this.activeCount++
+        this.reschedule(task)
+      }
+    }
+    this.notify({ kind: 'changed', what: 'state loaded' })
+    this.settle()
+  }
+
+  private log (task: Task, entry: HistoryEntry): void {
+    task.history.push(entry)
+    this.notify({ kind: 'history', task, entry })
+  }
+
+  private notify (event: EngineEvent): void {
+    this.changes++
+    this.listener?.(event)
   }
 
   private fire (task: Task, at: number): void {
     if (isEnded(task.phase)) {
       this.tasks.delete(task.id) // retention ran out: the task and its history are freed
+      this.notify({ kind: 'expired', id: task.id })
       return
     }
     const pending = task.pendingCancel
@@ -471,7 +561,7 @@ export class Engine {
         // cancel, forced or not, is dropped once the task commits
         if (task.pendingCancel !== null) {
           task.pendingCancel = null
-          task.history.push({ at, phase: 'commit', cause: 'cancel_dropped' })
+          this.log(task, { at, phase: 'commit', cause: 'cancel_dropped' })
           this.reschedule(task)
         }
         return
@@ -501,7 +591,7 @@ export class Engine {
     task.phaseStartedAt = at
     const duration = task.durations[ACTIVE_INDEX[phase]] ?? null
     task.phaseEndsAt = duration === null ? null : at + duration
-    task.history.push({ at, phase, cause })
+    this.log(task, { at, phase, cause })
     this.reschedule(task)
   }
 
@@ -515,7 +605,7 @@ export class Engine {
     task.endedAt = at
     task.errors = errors
     task.expiresAt = at + task.resultTtl * 1000
-    task.history.push({ at, phase, cause })
+    this.log(task, { at, phase, cause })
     this.queue.schedule(task, task.expiresAt)
     this.settleChange(task)
   }

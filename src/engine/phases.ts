@@ -46,6 +46,7 @@ export const HISTORY_CAUSES = {
   cancel: 'canceled',
   force_cancel: 'canceled with force=true',
   cancel_requested: 'a cancel was accepted; it takes effect after the task\'s cancel_delay',
-  cancel_dropped: 'a pending cancel was dropped: the task reached commit first'
+  cancel_dropped: 'a pending cancel was dropped: the task reached commit first',
+  loaded: 'the task was loaded in this phase from a fixtures file'
 } as const
 export type HistoryCause = keyof typeof HISTORY_CAUSES

@@ -32,6 +32,8 @@ export interface AppDeps {
   tickMs?: number
   /** How a delay fault waits (real time by default; tests pass one that does not). */
   sleep?: (ms: number) => Promise<void>
+  /** Serve HTTPS with this key and certificate (PEM). */
+  https?: { key: string, cert: string }
 }
 
 /** 1 MiB, the largest body accepted (413 `payload_too_large` past it). */
@@ -43,6 +45,7 @@ export const BODY_LIMIT = 1024 * 1024
  */
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(deps.https === undefined ? {} : { https: deps.https }),
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     logController: new OneLinePerRequest(),
     bodyLimit: BODY_LIMIT,
@@ -50,7 +53,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 1024 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
     schemaErrorFormatter: formatSchemaErrors
-  }).withTypeProvider<TypeBoxTypeProvider>()
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance
 
   app.setErrorHandler(createErrorHandler(deps.clusterName))
   app.setNotFoundHandler(handleNotFound)

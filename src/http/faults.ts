@@ -1,3 +1,4 @@
+import type { Phase } from '../engine/phases.js'
 import type { Random } from '../engine/random.js'
 
 /** What a fault rule matches; every field is optional. */
@@ -8,7 +9,7 @@ export interface FaultMatch {
   /** The authenticated user's email. */
   user?: string
   /** The phase of the task named in the path (`/v1/crdb_tasks/{task_id}...`). */
-  phase?: string
+  phase?: Phase
 }
 
 export type FaultAction =
@@ -48,6 +49,8 @@ export interface FaultRequest {
 export class FaultSet {
   private rules: Array<FaultRule & { segments: string[] | null }> = []
   private sequence = 0
+  /** Counts changes (rules added or removed, hits), for the state file. */
+  changes = 0
 
   constructor (readonly random: Random) {}
 
@@ -66,6 +69,7 @@ export class FaultSet {
       segments: input.match?.path === undefined ? null : splitPath(input.match.path)
     }
     this.rules.push(rule)
+    this.changes++
     return toPublic(rule)
   }
 
@@ -76,11 +80,27 @@ export class FaultSet {
   remove (id: string): boolean {
     const before = this.rules.length
     this.rules = this.rules.filter((r) => r.id !== id)
+    this.changes++
     return this.rules.length < before
   }
 
   clear (): void {
     this.rules = []
+    this.changes++
+  }
+
+  /** Replaces every rule with saved ones, keeping their ids and hit counts. */
+  restore (rules: Array<FaultRuleInput & { id?: string, hits?: number }>): void {
+    this.rules = []
+    for (const saved of rules) {
+      this.add(saved)
+      const kept = this.rules[this.rules.length - 1] as FaultRule
+      if (saved.id !== undefined) kept.id = saved.id
+      kept.hits = saved.hits ?? 0
+    }
+    // new rules never reuse a restored id
+    const numbers = this.rules.map((r) => Number(/^fault-(\d+)$/.exec(r.id)?.[1] ?? 0))
+    this.sequence = Math.max(this.sequence, ...numbers)
   }
 
   /** The action for this request, if a rule hits it (and counts the hit). */
@@ -99,6 +119,7 @@ export class FaultSet {
       if (m.phase !== undefined && m.phase !== request.phase()) continue
       if (rule.probability < 1 && this.random.next() >= rule.probability) continue
       rule.hits++
+      this.changes++
       return rule.action
     }
     return undefined

@@ -9,7 +9,7 @@ import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES, WIRE_STATUSES } from '../engin
  * literals), registered with TypeBox so that `Value.Check` understands it too.
  */
 TypeRegistry.Set<{ enum: string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value))
-const StringEnum = <T extends string>(values: readonly T[], description?: string) =>
+export const StringEnum = <T extends string>(values: readonly T[], description?: string) =>
   Type.Unsafe<T>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...(description === undefined ? {} : { description }) })
 
 /** `true`, `false`, `1` or `0`, in any case. */
@@ -135,7 +135,7 @@ export const errorResponses = (...statuses: number[]): Record<number, TSchema> =
 
 // ---- CRDBs (/v1/crdbs) ----
 
-const FreeObject = (description: string) => Type.Object({}, { additionalProperties: true, description })
+export const FreeObject = (description: string) => Type.Object({}, { additionalProperties: true, description })
 
 const CrdbClusterInSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 253, description: 'a cluster name of 1 to 253 characters' }),
@@ -146,7 +146,7 @@ const CrdbClusterInSchema = Type.Object({
   }, { description: 'used by a real cluster to reach the other; never stored or shown' }))
 })
 
-const CrdbInstanceInSchema = Type.Object({
+export const CrdbInstanceInSchema = Type.Object({
   cluster: CrdbClusterInSchema,
   compression: Type.Optional(Type.Integer({ minimum: 0, maximum: 6, description: 'an integer from 0 to 6' })),
   db_config: Type.Optional(FreeObject('settings that override default_db_config on this instance'))

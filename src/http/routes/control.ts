@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { Engine, TaskAmendment, TaskSpec } from '../../engine/engine.js'
+import type { FakeCluster } from '../../cluster.js'
 import { PHASES } from '../../engine/phases.js'
 import { ApiError } from '../errors.js'
 import {
@@ -9,6 +10,9 @@ import {
   JournalQuerySchema, RunBodySchema, RunResponseSchema, TaskSchema
 } from '../schemas.js'
 import type { FaultRuleInput } from '../faults.js'
+import { applyState, exportState } from '../../cluster.js'
+import { StateError } from '../../engine/state.js'
+import { StateSchema, type State } from '../../state-schema.js'
 import { toControlTime, toTaskVerboseWire } from '../task-wire.js'
 
 const control = { permission: 'control_emulator' } as const
@@ -62,6 +66,25 @@ export const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const result = engine.runUntil(id, status)
     if (!result.ok) throw new ApiError(result.reason, result.detail)
     return { clock: clockView(engine), task: toTaskVerboseWire(result.task) }
+  })
+
+  app.get('/__emulator/state', {
+    config: control,
+    schema: { summary: 'The whole state (tasks, CRDBs, clock, fault rules), to save and load', response: { 200: StateSchema, ...errorResponses(401, 403) } }
+  }, async (request) => exportState(request.cluster))
+
+  app.put('/__emulator/state', {
+    config: control,
+    // a state with many tasks is larger than the API's 1 MiB
+    bodyLimit: 256 * 1024 * 1024,
+    schema: {
+      summary: 'Replace the whole state with an exported one (or a fixtures file without users)',
+      body: StateSchema,
+      response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 413) }
+    }
+  }, async (request, reply) => {
+    loadState(request.cluster, request.body)
+    return reply.code(204).send(null)
   })
 
   app.post('/__emulator/faults', {
@@ -211,4 +234,15 @@ function toAmendment (body: AmendTaskBody): TaskAmendment {
   if (body.cancel_delay !== undefined) spec.cancelDelay = body.cancel_delay
   if (body.clusters !== undefined) spec.clusters = body.clusters
   return spec
+}
+
+/** `invalid_request` naming the field, and no change, when the state cannot be loaded. */
+function loadState (cluster: FakeCluster, state: State): void {
+  if (state.users !== undefined) throw new ApiError('invalid_request', 'Invalid request body: field "users" belongs in a fixtures file loaded at start-up, not in a state import.')
+  try {
+    applyState(cluster, state)
+  } catch (err) {
+    if (err instanceof StateError) throw new ApiError('invalid_request', `Invalid request body: ${err.message}`)
+    throw err
+  }
 }
