@@ -1,73 +1,11 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-// The built server, started as a user starts it (`npm start` runs `node dist/main.js` after building).
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))
-const AUTH = `Basic ${Buffer.from('admin@example.com:admin').toString('base64')}`
-
-interface Server {
-  child: ChildProcessWithoutNullStreams
-  url: string
-  lines: string[]
-  /** Resolves with the first line (seen or to come) that `match` accepts; rejects after 5 s. */
-  waitForLine: (match: (line: string) => boolean) => Promise<string>
-}
-
-async function startServer (args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [MAIN, '--host', '127.0.0.1', '--port', '0', ...args], { stdio: 'pipe' })
-  const lines: string[] = []
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start-up line in 10 s: ${lines.join('\n')}`)), 10_000)
-    let buffered = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString()
-      let nl
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl)
-        buffered = buffered.slice(nl + 1)
-        lines.push(line)
-        const parsed = JSON.parse(line) as { url?: string }
-        if (parsed.url !== undefined) {
-          clearTimeout(timer)
-          resolve(parsed.url)
-        }
-      }
-    })
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${String(code)} before listening`)) })
-  })
-  const waitForLine = async (match: (line: string) => boolean): Promise<string> => {
-    const seen = lines.find(match)
-    if (seen !== undefined) return seen
-    return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { child.stdout.off('data', onData); reject(new Error('no such log line in 5 s')) }, 5000)
-      const onData = (): void => {
-        const line = lines.find(match)
-        if (line === undefined) return
-        clearTimeout(timer)
-        child.stdout.off('data', onData)
-        resolve(line)
-      }
-      // registered after the line collector, so `lines` already holds the new chunk's lines
-      child.stdout.on('data', onData)
-    })
-  }
-  return { child, url, lines, waitForLine }
-}
-
-async function api (server: Server, method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { authorization: AUTH, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) })
-  })
-  const text = await res.text()
-  return { status: res.status, json: text === '' ? undefined : JSON.parse(text) }
-}
+import { AUTH, MAIN, api, startServer, type Server } from './helpers.js'
 
 describe('the built server', () => {
   let server: Server
