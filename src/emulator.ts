@@ -3,6 +3,7 @@ import { createCluster, type FakeCluster } from './cluster.js'
 import type { Config } from './config.js'
 import type { FaultRuleInput } from './http/faults.js'
 import { buildApp } from './http/app.js'
+import { VERSION } from './version.js'
 
 export interface Assembled {
   app: FastifyInstance
@@ -27,6 +28,7 @@ export async function assemble (config: Config, options: { logger?: FastifyBaseL
     users: config.users,
     clusterName: config.clusterName,
     control: config.control,
+    version: VERSION,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.https === undefined ? {} : { https: options.https })
   })

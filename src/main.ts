@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The only impure shell: reads argv, env and files, makes the logger, listens, saves the state,
 // handles signals.
-import { readFileSync } from 'node:fs'
 import { pino, type Logger } from 'pino'
 import { applyState, exportState, type FakeCluster } from './cluster.js'
 import { ConfigError, loadConfig, USAGE, type Config } from './config.js'
@@ -11,6 +10,7 @@ import { readStateFile, startStateSaver, type StateSaver } from './state-file.js
 import type { State } from './state-schema.js'
 import { loadTls, type TlsMaterial } from './tls.js'
 import type { User } from './users.js'
+import { VERSION } from './version.js'
 
 /** Exit code for a bad setting or start-up file. */
 const BAD_CONFIG = 2
@@ -18,11 +18,6 @@ const BAD_CONFIG = 2
 function fail (message: string, code = BAD_CONFIG): never {
   process.stderr.write(`crdb-tasks-emulator: ${message}\n`)
   process.exit(code)
-}
-
-function readVersion (): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
 }
 
 async function main (): Promise<void> {
@@ -38,7 +33,7 @@ async function main (): Promise<void> {
     return
   }
   if (request.kind === 'version') {
-    process.stdout.write(`${readVersion()}\n`)
+    process.stdout.write(`${VERSION}\n`)
     return
   }
   const config = request.config

@@ -19,6 +19,8 @@ export interface Clock {
   set(ms: number): void
   /** Emulated now minus the system's time: what a real clock saves, to resume after a restart. */
   offsetFromSystem(): number
+  /** The system time this clock follows (ms), for resuming a saved real clock. */
+  system(): number
 }
 
 /**
@@ -26,7 +28,7 @@ export interface Clock {
  * plus its saved offset, so time passes while the emulator is down, as it does for a cluster.
  */
 export function resumeTime (saved: { mode?: ClockMode, now?: number, offsetMs?: number }, read: () => number = systemTime): number | undefined {
-  if (saved.mode === 'real' && saved.offsetMs !== undefined) return Math.floor(read() + saved.offsetMs)
+  if (saved.mode === 'real' && saved.offsetMs !== undefined) return Math.round(read() + saved.offsetMs)
   return saved.now
 }
 
@@ -58,7 +60,8 @@ export function createClock (options: ClockOptions): Clock {
         now: () => origin + offset,
         advance (ms) { offset += Math.round(ms) },
         set (ms) { offset += Math.round(ms) - clock.now() },
-        offsetFromSystem: () => Math.round(clock.now() - read())
+        offsetFromSystem: () => Math.round(clock.now() - read()),
+        system: read
       }
     : {
         mode: 'real',
@@ -66,7 +69,8 @@ export function createClock (options: ClockOptions): Clock {
         now: () => origin + offset + Math.floor((read() - realOrigin) * scale),
         advance (ms) { offset += Math.round(ms) },
         set (ms) { offset += Math.round(ms) - clock.now() },
-        offsetFromSystem: () => Math.round(clock.now() - read())
+        offsetFromSystem: () => Math.round(clock.now() - read()),
+        system: read
       }
   return clock
 }

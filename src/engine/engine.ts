@@ -4,7 +4,7 @@ import { EventQueue, type Scheduled } from './event-queue.js'
 import { isEnded, PHASES, type HistoryCause, type Operation, type Phase, type WireStatus } from './phases.js'
 import { createSeededRandom, systemRandom, type Random } from './random.js'
 import { resumeTime } from './clock.js'
-import { crdbToRecord, recordToCrdb, recordToTask, StateError, taskToRecord, type EngineState } from './state.js'
+import { crdbToRecord, parseTime, recordToCrdb, recordToTask, StateError, taskToRecord, type EngineState } from './state.js'
 
 /** Phase durations in emulated seconds; `null` holds the task in that phase until stepped. */
 export interface Durations {
@@ -224,7 +224,7 @@ export class Engine {
     const durations = spec.durations ?? {}
     const operation = spec.operation ?? 'create_crdb'
     const task: Task = {
-      id: spec.id ?? this.random.uuid(),
+      id: spec.id ?? this.freshId(),
       operation,
       // a create_crdb task gets its GUID when it starts, as on real clusters
       crdbGuid: operation === 'create_crdb' ? null : (spec.crdbGuid ?? (operation === 'flush_crdb' ? null : this.random.uuid())),
@@ -474,9 +474,15 @@ export class Engine {
    */
   importState (state: EngineState): void {
     const clock = state.clock
-    const savedNow = clock?.now === undefined ? undefined : Date.parse(clock.now)
-    const resumed = resumeTime({ ...(clock?.mode === undefined ? {} : { mode: clock.mode }), ...(savedNow === undefined ? {} : { now: savedNow }), ...(clock?.offset_ms === undefined ? {} : { offsetMs: clock.offset_ms }) })
+    const savedNow = clock?.now === undefined ? undefined : parseTime(clock.now, 'clock.now')
+    const resumed = resumeTime({
+      ...(clock?.mode === undefined ? {} : { mode: clock.mode }),
+      ...(savedNow === undefined ? {} : { now: savedNow }),
+      ...(clock?.offset_ms === undefined ? {} : { offsetMs: clock.offset_ms })
+    }, () => this.clock.system())
     const now = resumed ?? this.clock.now()
+    // ids the state leaves out come from a stream of their own, so a refused import moves nothing
+    const importIds = this.options.seed === undefined ? systemRandom : createSeededRandom(`${this.options.seed}/import/${this.changes}`)
     const context = {
       now,
       durations: this.options.durations,
@@ -484,7 +490,7 @@ export class Engine {
       clusterName: this.clusterName,
       defaultClusters: this.defaultClusters,
       defaultFailErrors: this.defaultFailErrors,
-      newId: () => this.random.uuid()
+      newId: () => importIds.uuid()
     }
     const tasks = new Map<string, Task>()
     for (const [i, record] of (state.tasks ?? []).entries()) {
@@ -518,6 +524,14 @@ export class Engine {
     }
     this.notify({ kind: 'changed', what: 'state loaded' })
     this.settle()
+  }
+
+  /** A new task id that no live task has (a seeded sequence may repeat one after an import). */
+  private freshId (): string {
+    for (;;) {
+      const id = this.random.uuid()
+      if (!this.tasks.has(id)) return id
+    }
   }
 
   private log (task: Task, entry: HistoryEntry): void {

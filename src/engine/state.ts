@@ -7,6 +7,14 @@ import { isEnded, type Phase } from './phases.js'
 export class StateError extends Error {}
 
 const iso = (ms: number): string => new Date(ms).toISOString()
+
+/** An ISO-8601 UTC time in ms; a `StateError` naming `field` when it is not a real moment (30 February). */
+export function parseTime (value: string, field: string): number {
+  const ms = Date.parse(value)
+  // Date.parse rolls 30 February over to 2 March: a real moment prints back the same
+  if (Number.isNaN(ms) || iso(ms).slice(0, 19) !== value.slice(0, 19)) throw new StateError(`${field} is not a valid time: "${value}".`)
+  return ms
+}
 const seconds = (ms: number | null): number | null => ms === null ? null : ms / 1000
 const ACTIVE_INDEX = { queued: 0, running: 1, commit: 2 } as const
 
@@ -68,9 +76,7 @@ export function recordToTask (rec: TaskRecord, ctx: RecordContext, where: string
   const at = (value: string | number | null | undefined, field: string): number | null | undefined => {
     if (value === undefined || value === null) return value
     if (typeof value === 'number') return ctx.now + Math.round(value * 1000)
-    const ms = Date.parse(value)
-    if (Number.isNaN(ms)) throw new StateError(`${where}.${field} is not a valid time: "${value}".`)
-    return ms
+    return parseTime(value, `${where}.${field}`)
   }
   const phase: Phase = rec.phase ?? 'queued'
   const operation = rec.operation ?? 'create_crdb'

@@ -6,6 +6,7 @@ import type { User } from '../users.js'
 import { registerAuth } from './auth.js'
 import { createErrorHandler, formatSchemaErrors, handleNotFound } from './errors.js'
 import { registerFaultsAndJournal } from './faults-hooks.js'
+import { registerOpenApi } from './openapi.js'
 import { controlRoutes, healthRoute } from './routes/control.js'
 import { crdbRoutes } from './routes/crdbs.js'
 import { taskRoutes } from './routes/tasks.js'
@@ -32,6 +33,8 @@ export interface AppDeps {
   tickMs?: number
   /** How a delay fault waits (real time by default; tests pass one that does not). */
   sleep?: (ms: number) => Promise<void>
+  /** The package version, for the OpenAPI document. */
+  version?: string
   /** Serve HTTPS with this key and certificate (PEM). */
   https?: { key: string, cert: string }
 }
@@ -76,6 +79,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     request.arrivedAt = cluster.engine.now()
     done()
   })
+  await registerOpenApi(app, deps.version ?? '0.0.0')
   await registerAuth(app, deps.users)
   registerFaultsAndJournal(app, deps.sleep ?? (async (ms) => { await sleepFor(ms) }))
 

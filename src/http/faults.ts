@@ -59,15 +59,7 @@ export class FaultSet {
   }
 
   add (input: FaultRuleInput): FaultRule {
-    const rule: FaultRule & { segments: string[] | null } = {
-      id: `fault-${++this.sequence}`,
-      match: input.match ?? {},
-      action: input.action,
-      ...(input.times === undefined ? {} : { times: input.times }),
-      probability: input.probability ?? 1,
-      hits: 0,
-      segments: input.match?.path === undefined ? null : splitPath(input.match.path)
-    }
+    const rule = this.makeRule(input, `fault-${++this.sequence}`)
     this.rules.push(rule)
     this.changes++
     return toPublic(rule)
@@ -91,16 +83,27 @@ export class FaultSet {
 
   /** Replaces every rule with saved ones, keeping their ids and hit counts. */
   restore (rules: Array<FaultRuleInput & { id?: string, hits?: number }>): void {
-    this.rules = []
-    for (const saved of rules) {
-      this.add(saved)
-      const kept = this.rules[this.rules.length - 1] as FaultRule
-      if (saved.id !== undefined) kept.id = saved.id
-      kept.hits = saved.hits ?? 0
+    // new ids never reuse a restored one
+    const numbers = rules.map((r) => Number(/^fault-(\d+)$/.exec(r.id ?? '')?.[1] ?? 0))
+    this.sequence = Math.max(0, ...numbers)
+    this.rules = rules.map((saved) => {
+      const rule = this.makeRule(saved, saved.id ?? `fault-${++this.sequence}`)
+      rule.hits = saved.hits ?? 0
+      return rule
+    })
+    this.changes++
+  }
+
+  private makeRule (input: FaultRuleInput, id: string): FaultRule & { segments: string[] | null } {
+    return {
+      id,
+      match: input.match ?? {},
+      action: input.action,
+      ...(input.times === undefined ? {} : { times: input.times }),
+      probability: input.probability ?? 1,
+      hits: 0,
+      segments: input.match?.path === undefined ? null : splitPath(input.match.path)
     }
-    // new rules never reuse a restored id
-    const numbers = this.rules.map((r) => Number(/^fault-(\d+)$/.exec(r.id)?.[1] ?? 0))
-    this.sequence = Math.max(this.sequence, ...numbers)
   }
 
   /** The action for this request, if a rule hits it (and counts the hit). */

@@ -7,6 +7,7 @@ import { FaultSet } from '../../src/http/faults.js'
 import { Journal } from '../../src/http/journal.js'
 import { buildApp } from '../../src/http/app.js'
 import { ROLES, type Role, type User } from '../../src/users.js'
+import { VERSION } from '../../src/version.js'
 
 /** 2026-01-01T00:00:00Z: tests start their manual clock here. */
 export const T0 = Date.UTC(2026, 0, 1)
@@ -42,7 +43,7 @@ export async function makeApp (options: { maxTasks?: number, control?: boolean, 
   })
   const cluster: FakeCluster = { engine, faults: new FaultSet(createSeededRandom(`${seed}/faults`)), journal: new Journal(options.journalSize ?? 1000) }
   const slept: number[] = []
-  const app = await buildApp({ cluster, users: USERS, clusterName: 'test.cluster', control: options.control ?? true, sleep: async (ms) => { slept.push(ms) } })
+  const app = await buildApp({ cluster, users: USERS, clusterName: 'test.cluster', control: options.control ?? true, version: VERSION, sleep: async (ms) => { slept.push(ms) } })
   const call: TestApp['call'] = async ({ role, ...inject }) => {
     const res = await app.inject({ ...inject, headers: { ...as(role ?? 'admin'), ...(inject.headers ?? {}) } })
     let json: unknown

@@ -27,6 +27,11 @@ export const healthRoute: FastifyPluginAsyncTypebox = async (app) => {
 
 /** The emulator's own API: the clock, tasks made to order, step, history, reset. Admin only. */
 export const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/__emulator/openapi.json', {
+    config: { public: true },
+    schema: { hide: true }
+  }, async () => (app as unknown as { swagger: () => unknown }).swagger())
+
   app.get('/__emulator/clock', {
     config: control,
     schema: { summary: 'The emulated clock', response: { 200: ClockSchema, ...errorResponses(401, 403) } }

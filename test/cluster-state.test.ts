@@ -1,0 +1,159 @@
+import { describe, it, expect } from 'vitest'
+import { applyState, createCluster, exportClusterState, exportState, importClusterState, type ClusterOptions, type FakeCluster } from '../src/cluster.js'
+import { StateError } from '../src/engine/state.js'
+import type { FaultRequest, FaultRuleInput } from '../src/http/faults.js'
+import { STATE_FORMAT, type ClusterState, type State } from '../src/state-schema.js'
+
+const OPTIONS: ClusterOptions = {
+  clock: 'manual',
+  timeScale: 1,
+  clusterName: 'cluster-s.example.com',
+  durations: { queued: 2, running: 3, commit: 4 },
+  resultTtl: 500,
+  maxTasks: 100,
+  journalSize: 10
+}
+
+const BUSY: FaultRuleInput = { match: { method: 'GET', path: '/v1/crdb_tasks/*' }, action: { status: 503, error_code: 'cluster_busy', description: 'Busy.' }, times: 2 }
+const SLOW: FaultRuleInput = { match: { user: 'a@example.com' }, action: { delay_ms: [100, 300] }, probability: 0.25 }
+const DROP: FaultRuleInput = { match: { phase: 'commit' }, action: { drop: true } }
+
+const request = (path: string, user?: string): FaultRequest => ({ method: 'GET', path, user, phase: () => undefined })
+
+/** A cluster with two tasks and three fault rules, the first hit twice (its limit), the others never. */
+function busyCluster (): FakeCluster {
+  const cluster = createCluster({ ...OPTIONS, faults: [BUSY, SLOW, DROP] })
+  cluster.engine.create({ id: 'a' })
+  cluster.engine.advance(3)
+  cluster.engine.create({ id: 'b', durations: { queued: null } })
+  // no request is from a@example.com, so SLOW never matches and nothing is drawn at random
+  expect(cluster.faults.pick(request('/v1/crdb_tasks/a'))).toEqual(BUSY.action)
+  expect(cluster.faults.pick(request('/v1/crdb_tasks/b'))).toEqual(BUSY.action)
+  expect(cluster.faults.pick(request('/v1/crdb_tasks/b'))).toBeUndefined()
+  return cluster
+}
+
+/** A cluster's state without what depends on the wall clock (a manual clock's offset from it). */
+function comparable (state: ClusterState): ClusterState {
+  const { offset_ms: _offset, ...clock } = state.clock ?? {}
+  return { ...state, clock }
+}
+
+/** Everything observable of a cluster but the wall clock: tasks, CRDBs, emulated now, faults. */
+const snapshot = (cluster: FakeCluster): ClusterState => comparable(structuredClone(exportClusterState(cluster)))
+
+const viaJson = (state: State): State => JSON.parse(JSON.stringify(state)) as State
+
+describe('exportState and applyState of a cluster', () => {
+  it('exports the state file shape: the format, when it was saved and the default namespace', () => {
+    const cluster = busyCluster()
+    const state = exportState(cluster)
+    expect(state.format).toBe(STATE_FORMAT)
+    expect(Date.parse(state.saved_at as string)).not.toBeNaN()
+    expect(Object.keys(state.namespaces)).toEqual(['default'])
+    expect(state.namespaces.default?.tasks?.map((t) => [t.id, t.phase])).toEqual([['a', 'running'], ['b', 'queued']])
+    expect(state.namespaces.default?.faults).toEqual([
+      { id: 'fault-1', ...BUSY, probability: 1, hits: 2 },
+      { id: 'fault-2', ...SLOW, hits: 0 },
+      { id: 'fault-3', ...DROP, probability: 1, hits: 0 }
+    ])
+  })
+
+  it('round-trips fault rules with their ids and hit counts, and the tasks and clock with them', () => {
+    const cluster = busyCluster()
+    const state = exportState(cluster)
+    const restored = createCluster(OPTIONS)
+    applyState(restored, viaJson(state))
+    expect(restored.faults.list()).toEqual(cluster.faults.list())
+    expect(snapshot(restored)).toEqual(snapshot(cluster))
+    expect(restored.engine.now()).toBe(cluster.engine.now())
+    // the restored hit count holds: BUSY has used its two hits
+    expect(restored.faults.pick(request('/v1/crdb_tasks/a'))).toBeUndefined()
+  })
+
+  it('replaces the rules a cluster had with the restored ones', () => {
+    const restored = createCluster({ ...OPTIONS, faults: [DROP, DROP, DROP, DROP] })
+    applyState(restored, viaJson(exportState(busyCluster())))
+    expect(restored.faults.list().map((r) => [r.id, r.hits])).toEqual([['fault-1', 2], ['fault-2', 0], ['fault-3', 0]])
+  })
+
+  it('gives a rule added after a restore an id that was not restored', () => {
+    const restored = createCluster(OPTIONS)
+    applyState(restored, viaJson(exportState(busyCluster())))
+    const added = restored.faults.add(DROP)
+    expect(['fault-1', 'fault-2', 'fault-3']).not.toContain(added.id)
+    expect(new Set(restored.faults.list().map((r) => r.id)).size).toBe(4)
+  })
+
+  it('gives a new rule an id above a restored hand-written one, however high', () => {
+    const cluster = createCluster(OPTIONS)
+    applyState(cluster, { namespaces: { default: { faults: [{ id: 'fault-41', ...DROP }, { id: 'mine', ...BUSY, hits: 1 }] } } })
+    expect(cluster.faults.list().map((r) => [r.id, r.hits])).toEqual([['fault-41', 0], ['mine', 1]])
+    expect(cluster.faults.add(SLOW).id).toBe('fault-42')
+  })
+
+  it('gives every restored rule a distinct id when rules without an id come before rules with one', () => {
+    const cluster = createCluster(OPTIONS)
+    applyState(cluster, { namespaces: { default: { faults: [{ ...DROP }, { id: 'fault-1', ...BUSY }] } } })
+    const ids = cluster.faults.list().map((r) => r.id)
+    expect(ids).toHaveLength(2)
+    expect(new Set(ids).size).toBe(2)
+    expect(ids[1]).toBe('fault-1')
+    const added = cluster.faults.add(SLOW).id
+    expect(ids).not.toContain(added)
+  })
+
+  it('clears the faults and tasks of a cluster when the state has an empty default namespace', () => {
+    const cluster = busyCluster()
+    const now = cluster.engine.now()
+    applyState(cluster, { namespaces: { default: {} } })
+    expect(cluster.faults.list()).toEqual([])
+    expect([...cluster.engine.list()]).toEqual([])
+    expect(cluster.engine.now()).toBe(now)
+  })
+})
+
+describe('applyState refusals', () => {
+  it('refuses a namespace other than default with a StateError and changes nothing', () => {
+    const cluster = busyCluster()
+    const before = snapshot(cluster)
+    const other = viaJson(exportState(busyCluster()))
+    other.namespaces = { default: { tasks: [{ id: 'new' }], faults: [] }, staging: { tasks: [] } }
+    expect(() => { applyState(cluster, other) }).toThrow(StateError)
+    expect(() => { applyState(cluster, other) }).toThrow(/namespace "staging"/)
+    expect(snapshot(cluster)).toEqual(before)
+    expect(cluster.faults.size).toBe(3)
+  })
+
+  it('refuses a bad default namespace with the field\'s full path, and keeps the tasks, clock and faults', () => {
+    const cluster = busyCluster()
+    const before = snapshot(cluster)
+    const changes = cluster.faults.changes
+    const bad: State = {
+      namespaces: {
+        default: {
+          clock: { mode: 'manual', now: '2030-01-01T00:00:00Z' },
+          tasks: [{ id: 'x' }, { id: 'x' }],
+          faults: [{ ...DROP, id: 'fault-9' }]
+        }
+      }
+    }
+    let thrown: unknown
+    try {
+      applyState(cluster, bad)
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toBeInstanceOf(StateError)
+    expect((thrown as StateError).message).toMatch(/^namespaces\.default\.tasks\[1\]\.id "x"/)
+    expect(snapshot(cluster)).toEqual(before)
+    expect(cluster.faults.changes).toBe(changes)
+  })
+
+  it('importClusterState refuses a bad state before touching the faults', () => {
+    const cluster = busyCluster()
+    const before = snapshot(cluster)
+    expect(() => { importClusterState(cluster, { tasks: [{ phase: 'queued', pending_cancel: { at: 1, force: false } }], faults: [] }) }).toThrow(/^tasks\[0\]\.pending_cancel/)
+    expect(snapshot(cluster)).toEqual(before)
+  })
+})
