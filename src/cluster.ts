@@ -1,10 +1,9 @@
-import { createClock, systemTime, type ClockMode } from './engine/clock.js'
-import { createEngine, type Durations, type Engine } from './engine/engine.js'
+import { createClock, type ClockMode } from './engine/clock.js'
+import { createEngine, type Durations, type Engine, type TaskBudget } from './engine/engine.js'
 import { createSeededRandom, systemRandom } from './engine/random.js'
 import { FaultSet, type FaultRuleInput } from './http/faults.js'
 import { Journal } from './http/journal.js'
-import { StateError } from './engine/state.js'
-import { STATE_FORMAT, type ClusterState, type State } from './state-schema.js'
+import type { ClusterState } from './state-schema.js'
 
 /**
  * One fake cluster: its task engine (tasks, CRDBs, clock), its fault rules and its request
@@ -18,6 +17,8 @@ export interface FakeCluster {
 
 export interface ClusterOptions {
   clock: ClockMode
+  /** Where the emulated clock starts (ms); default: now. Tests pin it. */
+  clockStart?: number
   timeScale: number
   clusterName: string
   durations: Durations
@@ -26,16 +27,19 @@ export interface ClusterOptions {
   journalSize: number
   seed?: string
   faults?: FaultRuleInput[]
+  /** Shared by the namespaces of one emulator. */
+  budget?: TaskBudget
 }
 
 export function createCluster (options: ClusterOptions): FakeCluster {
   const engine = createEngine({
-    clock: createClock({ mode: options.clock, scale: options.timeScale }),
+    clock: createClock({ mode: options.clock, scale: options.timeScale, ...(options.clockStart === undefined ? {} : { start: options.clockStart }) }),
     clusterName: options.clusterName,
     durations: options.durations,
     resultTtl: options.resultTtl,
     maxTasks: options.maxTasks,
-    ...(options.seed === undefined ? {} : { seed: options.seed })
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.budget === undefined ? {} : { budget: options.budget })
   })
   // fault draws have their own stream, so that adding a rule never shifts the ids
   const faults = new FaultSet(options.seed === undefined ? systemRandom : createSeededRandom(`${options.seed}/faults`))
@@ -52,24 +56,4 @@ export function exportClusterState (cluster: FakeCluster): ClusterState {
 export function importClusterState (cluster: FakeCluster, state: ClusterState): void {
   cluster.engine.importState(state)
   cluster.faults.restore(state.faults ?? [])
-}
-
-/** The state file's shape: one entry per namespace (only `default` for now). */
-export function exportState (cluster: FakeCluster): State {
-  return { format: STATE_FORMAT, saved_at: new Date(systemTime()).toISOString(), namespaces: { default: exportClusterState(cluster) } }
-}
-
-/**
- * Loads a schema-checked state (its `users` are the caller's business). Throws `StateError`
- * naming the field, and changes nothing, when it cannot be loaded.
- */
-export function applyState (cluster: FakeCluster, state: State): void {
-  const unknown = Object.keys(state.namespaces).find((name) => name !== 'default')
-  if (unknown !== undefined) throw new StateError(`namespace "${unknown}" is unknown; this emulator serves the "default" namespace.`)
-  try {
-    importClusterState(cluster, state.namespaces.default ?? {})
-  } catch (err) {
-    if (err instanceof StateError) throw new StateError(`namespaces.default.${err.message}`)
-    throw err
-  }
 }

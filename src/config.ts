@@ -34,6 +34,10 @@ export interface Config {
   stateFile: string | undefined
   /** A JSON file of users, tasks and CRDBs to start with. */
   fixturesFile: string | undefined
+  /** Namespaces at most, besides default. */
+  maxNamespaces: number
+  /** Seconds of real time after which an unused namespace is removed. */
+  namespaceIdleTtl: number
 }
 
 /** Ten years, the longest duration or advance the emulator accepts (seconds). */
@@ -117,6 +121,8 @@ export const SETTINGS = [
   setting({ key: 'tls', flag: '--tls', env: 'EMULATOR_TLS', default: 'false', expects: 'true or false', meaning: 'Serves HTTPS (port 9443 unless `--port`) with a self-signed certificate made at start; its SHA-256 fingerprint is logged.', parse: bool }),
   setting({ key: 'tlsCert', flag: '--tls-cert', env: 'EMULATOR_TLS_CERT', default: '', expects: 'the path of a PEM certificate', meaning: 'Serves HTTPS with this certificate (with `--tls-key`).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
   setting({ key: 'tlsKey', flag: '--tls-key', env: 'EMULATOR_TLS_KEY', default: '', expects: 'the path of a PEM private key', meaning: 'The certificate\'s private key (with `--tls-cert`).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
+  setting({ key: 'maxNamespaces', flag: '--max-namespaces', env: 'EMULATOR_MAX_NAMESPACES', default: '1000', expects: 'an integer from 0 to 100000', meaning: 'Namespaces (`/ns/{name}/...`) at most, besides `default`; past it, 503 `too_many_namespaces`.', parse: integer(0, 100_000) }),
+  setting({ key: 'namespaceIdleTtl', flag: '--namespace-idle-ttl', env: 'EMULATOR_NAMESPACE_IDLE_TTL', default: '3600', expects: 'an integer from 1 to 31536000 (seconds)', meaning: 'A namespace nobody has used for this many seconds of real time is removed.', parse: integer(1, 31_536_000) }),
   setting({ key: 'control', flag: '--no-control', env: 'EMULATOR_CONTROL', default: 'true', expects: 'true or false', meaning: '`--no-control` (or `EMULATOR_CONTROL=false`) turns the control API off, but for its health check.', parse: bool })
 ] as const
 

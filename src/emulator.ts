@@ -1,30 +1,36 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { createCluster, type FakeCluster } from './cluster.js'
 import type { Config } from './config.js'
+import { systemTime } from './engine/clock.js'
 import type { FaultRuleInput } from './http/faults.js'
 import { buildApp } from './http/app.js'
+import { NamespaceRegistry } from './namespaces.js'
 import { VERSION } from './version.js'
 
 export interface Assembled {
   app: FastifyInstance
-  cluster: FakeCluster
+  registry: NamespaceRegistry
 }
 
-/** Wires a configuration into a fake cluster and the HTTP app (which does not listen yet). */
+/** Wires a configuration into the namespaces' fake clusters and the HTTP app (which does not listen yet). */
 export async function assemble (config: Config, options: { logger?: FastifyBaseLogger, faults?: FaultRuleInput[], https?: { key: string, cert: string } } = {}): Promise<Assembled> {
-  const cluster = createCluster({
-    clock: config.clock,
-    timeScale: config.timeScale,
-    clusterName: config.clusterName,
-    durations: config.durations,
-    resultTtl: config.resultTtl,
-    maxTasks: config.maxTasks,
-    journalSize: config.journalSize,
-    ...(config.seed === undefined ? {} : { seed: config.seed }),
-    ...(options.faults === undefined ? {} : { faults: options.faults })
+  const registry = new NamespaceRegistry({
+    cluster: {
+      clock: config.clock,
+      timeScale: config.timeScale,
+      clusterName: config.clusterName,
+      durations: config.durations,
+      resultTtl: config.resultTtl,
+      maxTasks: config.maxTasks,
+      journalSize: config.journalSize,
+      ...(config.seed === undefined ? {} : { seed: config.seed }),
+      ...(options.faults === undefined ? {} : { faults: options.faults })
+    },
+    maxNamespaces: config.maxNamespaces,
+    idleTtlMs: config.namespaceIdleTtl * 1000,
+    now: systemTime
   })
   const app = await buildApp({
-    cluster,
+    registry,
     users: config.users,
     clusterName: config.clusterName,
     control: config.control,
@@ -32,5 +38,5 @@ export async function assemble (config: Config, options: { logger?: FastifyBaseL
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.https === undefined ? {} : { https: options.https })
   })
-  return { app, cluster }
+  return { app, registry }
 }

@@ -2,7 +2,7 @@
 // The only impure shell: reads argv, env and files, makes the logger, listens, saves the state,
 // handles signals.
 import { pino, type Logger } from 'pino'
-import { applyState, exportState, type FakeCluster } from './cluster.js'
+import type { NamespaceRegistry } from './namespaces.js'
 import { ConfigError, loadConfig, USAGE, type Config } from './config.js'
 import { assemble } from './emulator.js'
 import { readFaultsFile } from './faults-file.js'
@@ -56,7 +56,7 @@ async function main (): Promise<void> {
     // belt and braces: request logs never carry headers, but redact them if one ever does
     redact: ['req.headers.authorization', 'headers.authorization', 'password']
   })
-  const { app, cluster } = await assemble(config, {
+  const { app, registry } = await assemble(config, {
     logger,
     ...(faults === undefined ? {} : { faults }),
     ...(tls === undefined ? {} : { https: { key: tls.key, cert: tls.cert } })
@@ -66,20 +66,20 @@ async function main (): Promise<void> {
   const initial = saved ?? fixtures
   if (initial !== undefined) {
     try {
-      applyState(cluster, initial)
+      registry.applyState(initial)
     } catch (err) {
       fail(`Failed to load ${saved !== undefined ? `--state-file ${config.stateFile ?? ''}` : `--fixtures ${config.fixturesFile ?? ''}`}: ${(err as Error).message} It was left as it is.`)
     }
   }
-  logTransitions(cluster, logger)
+  logTransitions(registry, logger)
 
   let saver: StateSaver | undefined
   if (config.stateFile !== undefined) {
     const path = config.stateFile
     saver = startStateSaver({
       path,
-      snapshot: () => exportState(cluster),
-      changes: () => cluster.engine.changes + cluster.faults.changes,
+      snapshot: () => registry.exportState(),
+      changes: () => registry.totalChanges(),
       onError: (err) => logger.error({ err, path }, 'Failed to save the state file; will try again')
     })
   }
@@ -122,15 +122,26 @@ function mergeUsers (configured: User[], added: User[]): User[] {
   return [...configured.filter((u) => !emails.has(u.email)), ...added]
 }
 
-/** A log line per phase change, with the task id, so a compose user can follow tasks in the logs. */
-function logTransitions (cluster: FakeCluster, logger: Logger): void {
-  cluster.engine.listener = (event) => {
-    if (event.kind === 'history') {
-      logger.info({ task_id: event.task.id, operation: event.task.operation, phase: event.entry.phase, cause: event.entry.cause, at: new Date(event.entry.at).toISOString() }, 'task')
-    } else if (event.kind === 'expired') {
-      logger.debug({ task_id: event.id }, 'task result expired')
+/**
+ * A log line per phase change, with the task id (and namespace), so a compose user can follow
+ * tasks in the logs. Namespaces made later are hooked up on their first tick.
+ */
+function logTransitions (registry: NamespaceRegistry, logger: Logger): void {
+  const hook = (): void => {
+    for (const ns of registry.list()) {
+      if (ns.cluster.engine.listener !== null) continue
+      const namespace = ns.name
+      ns.cluster.engine.listener = (event) => {
+        if (event.kind === 'history') {
+          logger.info({ namespace, task_id: event.task.id, operation: event.task.operation, phase: event.entry.phase, cause: event.entry.cause, at: new Date(event.entry.at).toISOString() }, 'task')
+        } else if (event.kind === 'expired') {
+          logger.debug({ namespace, task_id: event.id }, 'task result expired')
+        }
+      }
     }
   }
+  hook()
+  registry.onCreate = hook
 }
 
 function startupFields (config: Config, url: string, tls: TlsMaterial | undefined) {

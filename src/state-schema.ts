@@ -109,6 +109,9 @@ export const StateSchema = Type.Object({
     password: Type.String(),
     role: StringEnum(ROLES)
   }, { additionalProperties: false }))),
-  namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9-]{1,64}$' }), ClusterStateSchema)
+  namespaces: Type.Record(Type.String({ pattern: '^[a-z0-9-]{1,64}$' }), ClusterStateSchema, {
+    additionalProperties: false,
+    description: 'an object of namespaces by name (1 to 64 of lowercase letters, digits and "-")'
+  })
 }, { additionalProperties: false })
 export type State = Static<typeof StateSchema>

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest'
-import { applyState, createCluster, exportClusterState, exportState, importClusterState, type ClusterOptions, type FakeCluster } from '../src/cluster.js'
+import { exportClusterState, importClusterState, type ClusterOptions, type FakeCluster } from '../src/cluster.js'
+import { NamespaceRegistry } from '../src/namespaces.js'
 import { StateError } from '../src/engine/state.js'
 import type { FaultRequest, FaultRuleInput } from '../src/http/faults.js'
 import { STATE_FORMAT, type ClusterState, type State } from '../src/state-schema.js'
@@ -20,9 +21,15 @@ const DROP: FaultRuleInput = { match: { phase: 'commit' }, action: { drop: true 
 
 const request = (path: string, user?: string): FaultRequest => ({ method: 'GET', path, user, phase: () => undefined })
 
+/** The namespaces of one emulator; their default cluster has the given fault rules. */
+function makeRegistry (faults: FaultRuleInput[] = []): NamespaceRegistry {
+  return new NamespaceRegistry({ cluster: { ...OPTIONS, faults }, maxNamespaces: 10, idleTtlMs: 3_600_000, now: () => 0 })
+}
+
 /** A cluster with two tasks and three fault rules, the first hit twice (its limit), the others never. */
-function busyCluster (): FakeCluster {
-  const cluster = createCluster({ ...OPTIONS, faults: [BUSY, SLOW, DROP] })
+function busyRegistry (): NamespaceRegistry {
+  const registry = makeRegistry([BUSY, SLOW, DROP])
+  const cluster = registry.default
   cluster.engine.create({ id: 'a' })
   cluster.engine.advance(3)
   cluster.engine.create({ id: 'b', durations: { queued: null } })
@@ -30,8 +37,9 @@ function busyCluster (): FakeCluster {
   expect(cluster.faults.pick(request('/v1/crdb_tasks/a'))).toEqual(BUSY.action)
   expect(cluster.faults.pick(request('/v1/crdb_tasks/b'))).toEqual(BUSY.action)
   expect(cluster.faults.pick(request('/v1/crdb_tasks/b'))).toBeUndefined()
-  return cluster
+  return registry
 }
+const busyCluster = (): FakeCluster => busyRegistry().default
 
 /** A cluster's state without what depends on the wall clock (a manual clock's offset from it). */
 function comparable (state: ClusterState): ClusterState {
@@ -46,8 +54,7 @@ const viaJson = (state: State): State => JSON.parse(JSON.stringify(state)) as St
 
 describe('exportState and applyState of a cluster', () => {
   it('exports the state file shape: the format, when it was saved and the default namespace', () => {
-    const cluster = busyCluster()
-    const state = exportState(cluster)
+    const state = busyRegistry().exportState()
     expect(state.format).toBe(STATE_FORMAT)
     expect(Date.parse(state.saved_at as string)).not.toBeNaN()
     expect(Object.keys(state.namespaces)).toEqual(['default'])
@@ -60,10 +67,12 @@ describe('exportState and applyState of a cluster', () => {
   })
 
   it('round-trips fault rules with their ids and hit counts, and the tasks and clock with them', () => {
-    const cluster = busyCluster()
-    const state = exportState(cluster)
-    const restored = createCluster(OPTIONS)
-    applyState(restored, viaJson(state))
+    const registry = busyRegistry()
+    const cluster = registry.default
+    const state = registry.exportState()
+    const restoredRegistry = makeRegistry()
+    restoredRegistry.applyState(viaJson(state))
+    const restored = restoredRegistry.default
     expect(restored.faults.list()).toEqual(cluster.faults.list())
     expect(snapshot(restored)).toEqual(snapshot(cluster))
     expect(restored.engine.now()).toBe(cluster.engine.now())
@@ -72,29 +81,33 @@ describe('exportState and applyState of a cluster', () => {
   })
 
   it('replaces the rules a cluster had with the restored ones', () => {
-    const restored = createCluster({ ...OPTIONS, faults: [DROP, DROP, DROP, DROP] })
-    applyState(restored, viaJson(exportState(busyCluster())))
+    const restoredRegistry = makeRegistry([DROP, DROP, DROP, DROP])
+    restoredRegistry.applyState(viaJson(busyRegistry().exportState()))
+    const restored = restoredRegistry.default
     expect(restored.faults.list().map((r) => [r.id, r.hits])).toEqual([['fault-1', 2], ['fault-2', 0], ['fault-3', 0]])
   })
 
   it('gives a rule added after a restore an id that was not restored', () => {
-    const restored = createCluster(OPTIONS)
-    applyState(restored, viaJson(exportState(busyCluster())))
+    const restoredRegistry = makeRegistry()
+    restoredRegistry.applyState(viaJson(busyRegistry().exportState()))
+    const restored = restoredRegistry.default
     const added = restored.faults.add(DROP)
     expect(['fault-1', 'fault-2', 'fault-3']).not.toContain(added.id)
     expect(new Set(restored.faults.list().map((r) => r.id)).size).toBe(4)
   })
 
   it('gives a new rule an id above a restored hand-written one, however high', () => {
-    const cluster = createCluster(OPTIONS)
-    applyState(cluster, { namespaces: { default: { faults: [{ id: 'fault-41', ...DROP }, { id: 'mine', ...BUSY, hits: 1 }] } } })
+    const registry = makeRegistry()
+    const cluster = registry.default
+    registry.applyState({ namespaces: { default: { faults: [{ id: 'fault-41', ...DROP }, { id: 'mine', ...BUSY, hits: 1 }] } } })
     expect(cluster.faults.list().map((r) => [r.id, r.hits])).toEqual([['fault-41', 0], ['mine', 1]])
     expect(cluster.faults.add(SLOW).id).toBe('fault-42')
   })
 
   it('gives every restored rule a distinct id when rules without an id come before rules with one', () => {
-    const cluster = createCluster(OPTIONS)
-    applyState(cluster, { namespaces: { default: { faults: [{ ...DROP }, { id: 'fault-1', ...BUSY }] } } })
+    const registry = makeRegistry()
+    const cluster = registry.default
+    registry.applyState({ namespaces: { default: { faults: [{ ...DROP }, { id: 'fault-1', ...BUSY }] } } })
     const ids = cluster.faults.list().map((r) => r.id)
     expect(ids).toHaveLength(2)
     expect(new Set(ids).size).toBe(2)
@@ -104,9 +117,10 @@ describe('exportState and applyState of a cluster', () => {
   })
 
   it('clears the faults and tasks of a cluster when the state has an empty default namespace', () => {
-    const cluster = busyCluster()
+    const registry = busyRegistry()
+    const cluster = registry.default
     const now = cluster.engine.now()
-    applyState(cluster, { namespaces: { default: {} } })
+    registry.applyState({ namespaces: { default: {} } })
     expect(cluster.faults.list()).toEqual([])
     expect([...cluster.engine.list()]).toEqual([])
     expect(cluster.engine.now()).toBe(now)
@@ -114,19 +128,22 @@ describe('exportState and applyState of a cluster', () => {
 })
 
 describe('applyState refusals', () => {
-  it('refuses a namespace other than default with a StateError and changes nothing', () => {
-    const cluster = busyCluster()
+  it('refuses a state whose second namespace is bad with a StateError, and changes no namespace', () => {
+    const registry = busyRegistry()
+    const cluster = registry.default
     const before = snapshot(cluster)
-    const other = viaJson(exportState(busyCluster()))
-    other.namespaces = { default: { tasks: [{ id: 'new' }], faults: [] }, staging: { tasks: [] } }
-    expect(() => { applyState(cluster, other) }).toThrow(StateError)
-    expect(() => { applyState(cluster, other) }).toThrow(/namespace "staging"/)
+    const other = viaJson(busyRegistry().exportState())
+    other.namespaces = { default: { tasks: [{ id: 'new' }], faults: [] }, staging: { tasks: [{ id: 'x' }, { id: 'x' }] } }
+    expect(() => { registry.applyState(other) }).toThrow(StateError)
+    expect(() => { registry.applyState(other) }).toThrow(/^namespaces\.staging\.tasks\[1\]\.id/)
     expect(snapshot(cluster)).toEqual(before)
     expect(cluster.faults.size).toBe(3)
+    expect(registry.list().map((ns) => ns.name)).toEqual(['default'])
   })
 
   it('refuses a bad default namespace with the field\'s full path, and keeps the tasks, clock and faults', () => {
-    const cluster = busyCluster()
+    const registry = busyRegistry()
+    const cluster = registry.default
     const before = snapshot(cluster)
     const changes = cluster.faults.changes
     const bad: State = {
@@ -140,7 +157,7 @@ describe('applyState refusals', () => {
     }
     let thrown: unknown
     try {
-      applyState(cluster, bad)
+      registry.applyState(bad)
     } catch (err) {
       thrown = err
     }

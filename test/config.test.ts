@@ -38,7 +38,9 @@ describe('loadConfig', () => {
       stateFile: undefined,
       tls: false,
       tlsCert: undefined,
-      tlsKey: undefined
+      tlsKey: undefined,
+      maxNamespaces: 1000,
+      namespaceIdleTtl: 3600
     })
   })
 
@@ -67,7 +69,9 @@ describe('loadConfig', () => {
       stateFile: 'state.json',
       tls: true,
       tlsCert: 'c.pem',
-      tlsKey: 'k.pem'
+      tlsKey: 'k.pem',
+      maxNamespaces: 1000,
+      namespaceIdleTtl: 3600
     })
     const fromEnv = run([], {
       HOST: '::1',

@@ -116,6 +116,14 @@ export interface EngineOptions {
   maxTasks: number
   /** Makes task ids and GUIDs reproducible (the same sequence after each reset). Default: random. */
   seed?: string
+  /** Live tasks at most across several engines (namespaces), shared by them. Default: this engine's own. */
+  budget?: TaskBudget
+}
+
+/** A cap on live tasks shared by the engines of one emulator (`--max-tasks` in total). */
+export class TaskBudget {
+  used = 0
+  constructor (readonly limit: number) {}
 }
 
 /** What the engine reports as it goes: for logs, and so that a state file knows when to save. */
@@ -148,6 +156,7 @@ export class Engine {
   private readonly crdbs = new Map<string, Crdb>()
   private readonly queue = new EventQueue<Task>()
   private random: Random
+  private readonly budget: TaskBudget
   /** Counts every change of state; a saver compares it with the count it last saved. */
   changes = 0
   /** Told of every history entry, expiry and other change. */
@@ -163,6 +172,7 @@ export class Engine {
     this.clock = options.clock
     this.clusterName = options.clusterName
     this.random = options.seed === undefined ? systemRandom : createSeededRandom(options.seed)
+    this.budget = options.budget ?? new TaskBudget(Number.MAX_SAFE_INTEGER)
     this.defaultClusters = Object.freeze([options.clusterName])
     this.defaultFailErrors = Object.freeze([{
       cluster_name: options.clusterName,
@@ -219,6 +229,13 @@ export class Engine {
         detail: `The emulator already keeps ${this.tasks.size} live tasks (--max-tasks). Wait for results to expire, or reset.`
       }
     }
+    if (this.budget.used >= this.budget.limit) {
+      return {
+        ok: false,
+        reason: 'too_many_tasks',
+        detail: `The emulator already keeps ${this.budget.used} live tasks across its namespaces (--max-tasks). Wait for results to expire, or reset.`
+      }
+    }
     const now = this.clock.now()
     const d = this.options.durations
     const durations = spec.durations ?? {}
@@ -256,6 +273,7 @@ export class Engine {
       heapIndex: -1
     }
     this.tasks.set(task.id, task)
+    this.budget.used++
     this.activeCount++
     this.enter(task, 'queued', now, 'created')
     return { ok: true, task }
@@ -447,6 +465,7 @@ export class Engine {
 
   /** Forgets every task and CRDB, and restarts a seeded id sequence. The clock is left as it is. */
   reset (): void {
+    this.budget.used -= this.tasks.size
     this.tasks.clear()
     this.crdbs.clear()
     this.queue.clear()
@@ -499,6 +518,9 @@ export class Engine {
       tasks.set(task.id, task)
     }
     if (tasks.size > this.options.maxTasks) throw new StateError(`The state holds ${tasks.size} tasks, more than --max-tasks (${this.options.maxTasks}).`)
+    if (this.budget.used - this.tasks.size + tasks.size > this.budget.limit) {
+      throw new StateError(`The state's ${tasks.size} tasks, with the other namespaces' ${this.budget.used - this.tasks.size}, are more than --max-tasks (${this.budget.limit}).`)
+    }
     const crdbs = new Map<string, Crdb>()
     for (const [i, record] of (state.crdbs ?? []).entries()) {
       if (crdbs.has(record.guid)) throw new StateError(`crdbs[${i}].guid "${record.guid}" is listed twice.`)
@@ -507,6 +529,7 @@ export class Engine {
 
     // nothing above changed the engine; from here on it cannot fail
     if (resumed !== undefined) this.clock.set(resumed)
+    this.budget.used += tasks.size - this.tasks.size
     this.tasks.clear()
     this.crdbs.clear()
     this.queue.clear()
@@ -547,6 +570,7 @@ export class Engine {
   private fire (task: Task, at: number): void {
     if (isEnded(task.phase)) {
       this.tasks.delete(task.id) // retention ran out: the task and its history are freed
+      this.budget.used--
       this.notify({ kind: 'expired', id: task.id })
       return
     }

@@ -2,9 +2,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { FakeCluster } from '../cluster.js'
+import { DEFAULT_NAMESPACE, type NamespaceRegistry } from '../namespaces.js'
 import type { User } from '../users.js'
 import { registerAuth } from './auth.js'
-import { createErrorHandler, formatSchemaErrors, handleNotFound } from './errors.js'
+import { ApiError, createErrorHandler, formatSchemaErrors, handleNotFound } from './errors.js'
 import { registerFaultsAndJournal } from './faults-hooks.js'
 import { registerOpenApi } from './openapi.js'
 import { controlRoutes, healthRoute } from './routes/control.js'
@@ -13,15 +14,20 @@ import { taskRoutes } from './routes/tasks.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The fake cluster this request is for. */
+    /** The fake cluster this request is for (null only until a new namespace is made, after auth). */
     cluster: FakeCluster
+    /** Its namespace's name. */
+    namespace: string
+    /** Whether the path named the namespace (`/ns/{name}/...`). */
+    namespaced: boolean
     /** Emulated time the request arrived, for the journal. */
     arrivedAt: number
   }
 }
 
 export interface AppDeps {
-  cluster: FakeCluster
+  /** The fake clusters, by namespace. */
+  registry: NamespaceRegistry
   users: readonly User[]
   /** The auth realm. */
   clusterName: string
@@ -39,6 +45,9 @@ export interface AppDeps {
   https?: { key: string, cert: string }
 }
 
+/** `/ns/{name}/rest`, with a valid name. */
+const NAMESPACED = /^\/ns\/([a-z0-9-]{1,64})(\/.*)?$/
+
 /** 1 MiB, the largest body accepted (413 `payload_too_large` past it). */
 export const BODY_LIMIT = 1024 * 1024
 
@@ -54,6 +63,15 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     // long enough for any task id a client may choose, so that an odd id gets task_not_found
     routerOptions: { maxParamLength: 1024 },
+    // `/ns/{name}/...` is `...` in namespace `name`: routes, faults and the journal see no prefix
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/'
+      if (!url.startsWith('/ns/')) return url
+      const match = NAMESPACED.exec(url)
+      if (match === null) return url
+      ;(req as { namespace?: string }).namespace = match[1]
+      return match[2] ?? '/'
+    },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
     schemaErrorFormatter: formatSchemaErrors
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance
@@ -70,26 +88,55 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     parseJson(request, body as string, done)
   })
 
-  const { cluster } = deps
+  const { registry } = deps
   app.decorateRequest('cluster', null as unknown as FakeCluster)
+  app.decorateRequest('namespace', DEFAULT_NAMESPACE)
+  app.decorateRequest('namespaced', false)
   app.decorateRequest('arrivedAt', 0)
   // first of all, so that even a request refused by auth is journaled at its time
   app.addHook('onRequest', (request, _reply, done) => {
-    request.cluster = cluster
-    request.arrivedAt = cluster.engine.now()
+    const named = (request.raw as { namespace?: string }).namespace
+    if (named !== undefined) {
+      request.namespace = named
+      request.namespaced = true
+    }
+    const found = registry.find(request.namespace)
+    if (found !== undefined) {
+      request.cluster = found
+      request.arrivedAt = found.engine.now()
+    }
     done()
   })
   await registerOpenApi(app, deps.version ?? '0.0.0')
   await registerAuth(app, deps.users)
+  // a namespace is made on first use, by a request that passed auth and names a route
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.cluster !== null || request.routeOptions.url === undefined) {
+      done()
+      return
+    }
+    const made = registry.obtain(request.namespace)
+    if (!made.ok) {
+      done(new ApiError(made.reason, made.detail))
+      return
+    }
+    request.cluster = made.cluster
+    request.arrivedAt = made.cluster.engine.now()
+    done()
+  })
   registerFaultsAndJournal(app, deps.sleep ?? (async (ms) => { await sleepFor(ms) }))
 
   await app.register(healthRoute)
   await app.register(taskRoutes)
   await app.register(crdbRoutes)
-  if (deps.control) await app.register(controlRoutes)
+  if (deps.control) await app.register(controlRoutes, { registry })
 
   // settle in the background too, so that expired results are freed even when nobody asks
-  const tick = setInterval(() => cluster.engine.settle(), deps.tickMs ?? 250)
+  // and remove the namespaces nobody has used for --namespace-idle-ttl
+  const tick = setInterval(() => {
+    for (const ns of registry.list()) ns.cluster.engine.settle()
+    registry.sweep()
+  }, deps.tickMs ?? 250)
   tick.unref()
   app.addHook('onClose', async () => clearInterval(tick))
 

@@ -20,6 +20,8 @@ export const ERRORS = {
   crdb_not_found: { status: 404, description: 'No such CRDB.' },
   crdb_not_acceptable: { status: 406, description: 'The CRDB cannot accept this change now (a delete is under way).' },
   fault_not_found: { status: 404, description: 'No fault rule with this id.' },
+  namespace_not_found: { status: 404, description: 'No namespace with this name.' },
+  too_many_namespaces: { status: 503, description: 'The emulator serves as many namespaces as --max-namespaces allows.' },
   unreachable: { status: 422, description: 'The task can never reach that status (or tasks are held until stepped).' },
   payload_too_large: { status: 413, description: 'The request body is larger than 1 MiB.' },
   unsupported_media_type: { status: 415, description: 'Send the body as application/json.' },

@@ -18,7 +18,7 @@ export function registerFaultsAndJournal (app: FastifyInstance, sleep: (ms: numb
   // callback style: a request that no rule hits pays no promise
   app.addHook('onRequest', (request, reply, done) => {
     const { cluster } = request
-    if (cluster.faults.size === 0 || request.routeOptions.url === undefined || !isApiRoute(request)) {
+    if (cluster === null || cluster.faults.size === 0 || request.routeOptions.url === undefined || !isApiRoute(request)) {
       done()
       return
     }
@@ -45,7 +45,8 @@ export function registerFaultsAndJournal (app: FastifyInstance, sleep: (ms: numb
   })
 
   app.addHook('onResponse', (request, reply, done) => {
-    if (isApiRoute(request)) record(request, reply.statusCode, reply.elapsedTime)
+    // a request that made no namespace (refused by auth, no route) leaves no trace in one
+    if (request.cluster !== null && isApiRoute(request)) record(request, reply.statusCode, reply.elapsedTime)
     done()
   })
 }

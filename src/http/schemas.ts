@@ -258,3 +258,16 @@ export const RunResponseSchema = Type.Object({
   clock: ClockSchema,
   task: Type.Optional(TaskSchema)
 })
+
+// ---- namespaces ----
+
+export const NamespaceParamsSchema = Type.Object({ name: Type.String() })
+export const NamespaceBodySchema = Type.Object({
+  clock: Type.Optional(StringEnum(CLOCK_MODES)),
+  time_scale: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, description: 'a number above 0, at most 1000000' }))
+}, { additionalProperties: false })
+export const NamespaceSchema = Type.Object({
+  name: Type.String(),
+  tasks: Type.Integer({ description: 'live tasks' }),
+  clock: ClockSchema
+})

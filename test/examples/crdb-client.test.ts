@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ApiError, CrdbClient, describeFailure } from '../../examples/crdb-client.js'
-import { createCluster } from '../../src/cluster.js'
 import { buildApp } from '../../src/http/app.js'
+import { NamespaceRegistry } from '../../src/namespaces.js'
 
 // The example client, unchanged, against the emulator over real HTTP on a loopback port.
 // Its sleep moves the emulator's manual clock instead of waiting.
@@ -44,16 +44,13 @@ const newClient = (): CrdbClient => new CrdbClient({
 })
 
 beforeAll(async () => {
-  const cluster = createCluster({
-    clock: 'manual',
-    timeScale: 1,
-    clusterName: 'cluster.local',
-    durations: { queued: 1, running: 10, commit: 3 },
-    resultTtl: 500,
-    maxTasks: 1000,
-    journalSize: 100
+  const registry = new NamespaceRegistry({
+    cluster: { clock: 'manual', timeScale: 1, clusterName: 'cluster.local', durations: { queued: 1, running: 10, commit: 3 }, resultTtl: 500, maxTasks: 1000, journalSize: 100 },
+    maxNamespaces: 10,
+    idleTtlMs: 3_600_000,
+    now: () => 0
   })
-  app = await buildApp({ cluster, users: [{ email: ADMIN.username, password: ADMIN.password, role: 'admin' }], clusterName: 'cluster.local', control: true })
+  app = await buildApp({ registry, users: [{ email: ADMIN.username, password: ADMIN.password, role: 'admin' }], clusterName: 'cluster.local', control: true })
   baseUrl = await app.listen({ host: '127.0.0.1', port: 0 })
 })
 afterAll(async () => { await app.close() })

@@ -1,10 +1,7 @@
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { createClock } from '../../src/engine/clock.js'
-import { createEngine, type Engine } from '../../src/engine/engine.js'
-import { createSeededRandom } from '../../src/engine/random.js'
+import type { Engine } from '../../src/engine/engine.js'
 import type { FakeCluster } from '../../src/cluster.js'
-import { FaultSet } from '../../src/http/faults.js'
-import { Journal } from '../../src/http/journal.js'
+import { NamespaceRegistry } from '../../src/namespaces.js'
 import { buildApp } from '../../src/http/app.js'
 import { ROLES, type Role, type User } from '../../src/users.js'
 import { VERSION } from '../../src/version.js'
@@ -29,28 +26,59 @@ export interface TestApp {
   /** Injects a request as the admin unless `headers.authorization` says otherwise. */
   call: (options: InjectOptions & { role?: Role }) => Promise<{ status: number, json: any, headers: Record<string, unknown>, body: string }>
   advance: (seconds: number) => void
+  registry: NamespaceRegistry
+  /** Moves the real time the namespace registry sees (for idle namespaces). */
+  passRealTime: (seconds: number) => void
 }
 
-export async function makeApp (options: { maxTasks?: number, control?: boolean, resultTtl?: number, journalSize?: number, seed?: string } = {}): Promise<TestApp> {
-  const seed = options.seed ?? 'test-seed'
-  const engine = createEngine({
-    clock: createClock({ mode: 'manual', start: T0 }),
-    clusterName: 'test.cluster',
-    durations: { queued: 1, running: 10, commit: 3 },
-    resultTtl: options.resultTtl ?? 500,
-    maxTasks: options.maxTasks ?? 100_000,
-    seed
+export interface MakeAppOptions {
+  maxTasks?: number
+  control?: boolean
+  resultTtl?: number
+  journalSize?: number
+  seed?: string
+  maxNamespaces?: number
+  /** Real seconds before an unused namespace is removed. */
+  idleTtl?: number
+}
+
+export async function makeApp (options: MakeAppOptions = {}): Promise<TestApp> {
+  let wall = T0
+  const registry = new NamespaceRegistry({
+    cluster: {
+      clock: 'manual',
+      clockStart: T0,
+      timeScale: 1,
+      clusterName: 'test.cluster',
+      durations: { queued: 1, running: 10, commit: 3 },
+      resultTtl: options.resultTtl ?? 500,
+      maxTasks: options.maxTasks ?? 100_000,
+      journalSize: options.journalSize ?? 1000,
+      seed: options.seed ?? 'test-seed'
+    },
+    maxNamespaces: options.maxNamespaces ?? 1000,
+    idleTtlMs: (options.idleTtl ?? 3600) * 1000,
+    now: () => wall
   })
-  const cluster: FakeCluster = { engine, faults: new FaultSet(createSeededRandom(`${seed}/faults`)), journal: new Journal(options.journalSize ?? 1000) }
   const slept: number[] = []
-  const app = await buildApp({ cluster, users: USERS, clusterName: 'test.cluster', control: options.control ?? true, version: VERSION, sleep: async (ms) => { slept.push(ms) } })
+  const app = await buildApp({ registry, users: USERS, clusterName: 'test.cluster', control: options.control ?? true, version: VERSION, sleep: async (ms) => { slept.push(ms) } })
   const call: TestApp['call'] = async ({ role, ...inject }) => {
     const res = await app.inject({ ...inject, headers: { ...as(role ?? 'admin'), ...(inject.headers ?? {}) } })
     let json: unknown
     try { json = res.body === '' ? undefined : JSON.parse(res.body) } catch { json = undefined }
     return { status: res.statusCode, json, headers: res.headers, body: res.body }
   }
-  return { app, engine, cluster, slept, call, advance: (s) => engine.advance(s) }
+  const cluster = registry.default
+  return {
+    app,
+    engine: cluster.engine,
+    cluster,
+    registry,
+    slept,
+    call,
+    advance: (s) => cluster.engine.advance(s),
+    passRealTime: (seconds) => { wall += seconds * 1000 }
+  }
 }
 
 /** Asserts the real API's error shape and returns the code. */

@@ -42,7 +42,7 @@ describe('GET and PUT /__emulator/state', () => {
       [{ namespaces: { default: { tasks: [{ id: 'x' }, { id: 'x' }] } } }, 'tasks[1].id'],
       [{ namespaces: { default: { tasks: [{ phase: 'queued', pending_cancel: { at: 0, force: false } }] } } }, 'pending_cancel'],
       [{ namespaces: { default: { crdbs: [{ guid: 'g', name: 'n', instances: [] }] } } }, 'instances'],
-      [{ namespaces: { other: {} } }, 'namespace "other"'],
+      [{ namespaces: { 'Not A Name': {} } }, 'namespaces'],
       [{ users: [{ email: 'a@b', password: 'p', role: 'admin' }], namespaces: {} }, 'users'],
       [{ tasks: [] }, '"namespaces" is required'],
       [[], 'JSON object']

@@ -7,12 +7,12 @@ import { ApiError } from '../errors.js'
 import {
   AdvanceBodySchema, AmendTaskBodySchema, type AmendTaskBody, ClockSchema, ControlTaskParamsSchema, CreateTaskBodySchema, type CreateTaskBody,
   errorResponses, FaultParamsSchema, FaultRuleInputSchema, FaultRuleSchema, HealthSchema, HistorySchema, JournalEntrySchema,
-  JournalQuerySchema, RunBodySchema, RunResponseSchema, TaskSchema
+  JournalQuerySchema, NamespaceBodySchema, NamespaceParamsSchema, NamespaceSchema, RunBodySchema, RunResponseSchema, TaskSchema
 } from '../schemas.js'
 import type { FaultRuleInput } from '../faults.js'
-import { applyState, exportState } from '../../cluster.js'
+import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, type NamespaceRegistry } from '../../namespaces.js'
 import { StateError } from '../../engine/state.js'
-import { StateSchema, type State } from '../../state-schema.js'
+import { StateSchema } from '../../state-schema.js'
 import { toControlTime, toTaskVerboseWire } from '../task-wire.js'
 
 const control = { permission: 'control_emulator' } as const
@@ -26,7 +26,7 @@ export const healthRoute: FastifyPluginAsyncTypebox = async (app) => {
 }
 
 /** The emulator's own API: the clock, tasks made to order, step, history, reset. Admin only. */
-export const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegistry }> = async (app, { registry }) => {
   app.get('/__emulator/openapi.json', {
     config: { public: true },
     schema: { hide: true }
@@ -76,7 +76,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/__emulator/state', {
     config: control,
     schema: { summary: 'The whole state (tasks, CRDBs, clock, fault rules), to save and load', response: { 200: StateSchema, ...errorResponses(401, 403) } }
-  }, async (request) => exportState(request.cluster))
+  }, async (request) => registry.exportState(request.namespaced ? request.namespace : undefined))
 
   app.put('/__emulator/state', {
     config: control,
@@ -88,7 +88,52 @@ export const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 413) }
     }
   }, async (request, reply) => {
-    loadState(request.cluster, request.body)
+    if (request.body.users !== undefined) throw new ApiError('invalid_request', 'Invalid request body: field "users" belongs in a fixtures file loaded at start-up, not in a state import.')
+    try {
+      registry.applyState(request.body, request.namespaced ? request.namespace : undefined)
+    } catch (err) {
+      if (err instanceof StateError) throw new ApiError('invalid_request', `Invalid request body: ${err.message}`)
+      throw err
+    }
+    return reply.code(204).send(null)
+  })
+
+  const namespaceView = (name: string) => {
+    const ns = registry.list().find((n) => n.name === name)
+    const engine = (ns as { cluster: FakeCluster }).cluster.engine
+    return { name, tasks: engine.size, clock: clockView(engine) }
+  }
+
+  app.get('/__emulator/namespaces', {
+    config: control,
+    schema: { summary: 'List the namespaces (isolated fake clusters) with their task counts', response: { 200: Type.Array(NamespaceSchema), ...errorResponses(401, 403) } }
+  }, async () => registry.list().map((ns) => namespaceView(ns.name)))
+
+  app.put('/__emulator/namespaces/:name', {
+    config: control,
+    preValidation: async (request) => { request.body ??= {} },
+    schema: {
+      summary: 'Make a namespace (201), or find an existing one (200)',
+      params: NamespaceParamsSchema,
+      body: NamespaceBodySchema,
+      response: { 200: NamespaceSchema, 201: NamespaceSchema, ...errorResponses(400, 401, 403, 503) }
+    }
+  }, async (request, reply) => {
+    const { name } = request.params
+    if (!NAMESPACE_PATTERN.test(name)) throw new ApiError('invalid_request', `Invalid namespace name "${name}": expected 1 to 64 of lowercase letters, digits and "-".`)
+    const { clock, time_scale: timeScale } = request.body
+    const made = registry.obtain(name, { ...(clock === undefined ? {} : { clock }), ...(timeScale === undefined ? {} : { timeScale }) })
+    if (!made.ok) throw new ApiError(made.reason, made.detail)
+    return reply.code(made.created ? 201 : 200).send(namespaceView(name))
+  })
+
+  app.delete('/__emulator/namespaces/:name', {
+    config: control,
+    schema: { summary: 'Remove a namespace and everything in it', params: NamespaceParamsSchema, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } }
+  }, async (request, reply) => {
+    const outcome = registry.delete(request.params.name)
+    if (outcome === 'default') throw new ApiError('invalid_request', `The "${DEFAULT_NAMESPACE}" namespace cannot be deleted; reset it with POST /__emulator/reset.`)
+    if (outcome === 'not_found') throw new ApiError('namespace_not_found', `No namespace "${request.params.name}".`)
     return reply.code(204).send(null)
   })
 
@@ -239,15 +284,4 @@ function toAmendment (body: AmendTaskBody): TaskAmendment {
   if (body.cancel_delay !== undefined) spec.cancelDelay = body.cancel_delay
   if (body.clusters !== undefined) spec.clusters = body.clusters
   return spec
-}
-
-/** `invalid_request` naming the field, and no change, when the state cannot be loaded. */
-function loadState (cluster: FakeCluster, state: State): void {
-  if (state.users !== undefined) throw new ApiError('invalid_request', 'Invalid request body: field "users" belongs in a fixtures file loaded at start-up, not in a state import.')
-  try {
-    applyState(cluster, state)
-  } catch (err) {
-    if (err instanceof StateError) throw new ApiError('invalid_request', `Invalid request body: ${err.message}`)
-    throw err
-  }
 }
