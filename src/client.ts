@@ -14,6 +14,7 @@ export interface CrdbWire {
 }
 
 export interface ClockWire { mode: 'real' | 'manual', now: string, scale: number }
+export interface NamespaceWire { name: string, tasks: number, clock: ClockWire }
 export interface HistoryWire { id: string, history: Array<{ at: string, phase: string, status: WireStatus, cause: string }> }
 export type { TaskWire, FaultRule, FaultRuleInput, JournalEntry, JournalFilter, CreateTaskBody as TaskSpecBody }
 
@@ -134,6 +135,14 @@ export class EmulatorClient {
   }
 
   async clearRequests (): Promise<void> { await this.request('DELETE', '/__emulator/requests') }
+
+  async listNamespaces (): Promise<NamespaceWire[]> { return await this.request('GET', '/__emulator/namespaces') }
+  /** Makes a namespace (or finds it); its clock takes these settings when it is made. */
+  async putNamespace (name: string, settings: { clock?: 'real' | 'manual', time_scale?: number } = {}): Promise<NamespaceWire> {
+    return await this.request('PUT', `/__emulator/namespaces/${enc(name)}`, settings)
+  }
+
+  async deleteNamespace (name: string): Promise<void> { await this.request('DELETE', `/__emulator/namespaces/${enc(name)}`) }
 
   private async request<T> (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const res = await fetch(this.url + path, {

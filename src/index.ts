@@ -11,6 +11,7 @@
  * // point the code under test at emulator.url (user admin@example.com, password admin)
  * await emulator.close()
  */
+import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { pino } from 'pino'
 import { EmulatorClient, type ClockWire, type FaultRule, type FaultRuleInput, type HistoryWire, type JournalEntry, type JournalFilter, type TaskSpecBody, type TaskWire } from './client.js'
@@ -28,6 +29,16 @@ export { ROLES } from './users.js'
 export type { WireStatus } from './engine/phases.js'
 
 export interface EmulatorOptions {
+  /**
+   * A running emulator to use instead of starting one (the Docker image, a compose service, one
+   * shared by parallel test files): the handle gets its own namespace there.
+   */
+  url?: string
+  /** With `url`: the namespace to use (default: a new random one). Made now, removed by `close()`. */
+  namespace?: string
+  /** With `url`: credentials of an admin (default `admin@example.com` / `admin`). */
+  username?: string
+  password?: string
   /** `manual` (default here): time moves only when the test says; `real`: time passes. */
   clock?: ClockMode
   /** Emulated seconds per real second, real clock only. Default 1. */
@@ -56,8 +67,10 @@ export interface EmulatorOptions {
 
 /** The test's handle on an emulator: its URL, a typed client, and the control API. */
 export interface Emulator {
-  /** Base URL of the emulated cluster, e.g. `http://127.0.0.1:41234`. */
+  /** Base URL of the emulated cluster, e.g. `http://127.0.0.1:41234` (or `.../ns/{name}`). */
   readonly url: string
+  /** The namespace the handle works in (`default` unless one was asked for). */
+  readonly namespace: string
   /** A typed client, logged in as an admin. */
   readonly client: EmulatorClient
   readonly clock: {
@@ -91,7 +104,7 @@ export interface Emulator {
     list: (filter?: JournalFilter) => Promise<JournalEntry[]>
     clear: () => Promise<void>
   }
-  /** Stops an in-process emulator (a no-op for a remote one). */
+  /** Stops an in-process emulator; for a namespace made by `createEmulator({ url })`, removes it. */
   close: () => Promise<void>
 }
 
@@ -103,6 +116,7 @@ export interface Emulator {
  * afterAll(() => emulator.close())
  */
 export async function createEmulator (options: EmulatorOptions = {}): Promise<Emulator> {
+  if (options.url !== undefined) return await useRemoteNamespace({ ...options, url: options.url })
   const defaults = loadConfig([], {})
   if (defaults.kind !== 'run') throw new Error('unreachable')
   const config: Config = {
@@ -128,7 +142,20 @@ export async function createEmulator (options: EmulatorOptions = {}): Promise<Em
     await app.close()
     throw new Error('Failed to create the emulator: no user has the admin role, so the control API is out of reach. Add one to `users`.')
   }
-  return handle(new EmulatorClient({ url, username: admin.email, password: admin.password }), async () => { await app.close() })
+  return handle(new EmulatorClient({ url, username: admin.email, password: admin.password }), 'default', async () => { await app.close() })
+}
+
+/** A namespace of its own on a running emulator, so that parallel suites never meet. */
+async function useRemoteNamespace (options: EmulatorOptions & { url: string }): Promise<Emulator> {
+  const credentials = { ...(options.username === undefined ? {} : { username: options.username }), ...(options.password === undefined ? {} : { password: options.password }) }
+  const root = new EmulatorClient({ url: options.url, ...credentials })
+  const namespace = options.namespace ?? `t-${randomUUID().slice(0, 13)}`
+  await root.putNamespace(namespace, {
+    ...(options.clock === undefined ? { clock: 'manual' } : { clock: options.clock }),
+    ...(options.timeScale === undefined ? {} : { time_scale: options.timeScale })
+  })
+  const client = new EmulatorClient({ url: `${root.url}/ns/${namespace}`, ...credentials })
+  return handle(client, namespace, async () => { await root.deleteNamespace(namespace) })
 }
 
 /**
@@ -139,13 +166,16 @@ export async function createEmulator (options: EmulatorOptions = {}): Promise<Em
  * const emulator = connectEmulator({ url: 'http://emulator:8080', username: 'admin@example.com', password: 'admin' })
  * await emulator.reset()
  */
-export function connectEmulator (options: { url: string, username?: string, password?: string }): Emulator {
-  return handle(new EmulatorClient(options), async () => {})
+export function connectEmulator (options: { url: string, username?: string, password?: string, namespace?: string }): Emulator {
+  const { namespace, ...rest } = options
+  const url = namespace === undefined ? rest.url : `${rest.url.replace(/\/+$/, '')}/ns/${namespace}`
+  return handle(new EmulatorClient({ ...rest, url }), namespace ?? 'default', async () => {})
 }
 
-function handle (client: EmulatorClient, close: () => Promise<void>): Emulator {
+function handle (client: EmulatorClient, namespace: string, close: () => Promise<void>): Emulator {
   return {
     url: client.url,
+    namespace,
     client,
     clock: { get: async () => await client.clock(), advance: async (seconds) => await client.advance(seconds) },
     tasks: {

@@ -106,3 +106,31 @@ describe('connectEmulator', () => {
     expect((await emulator.client.health()).status).toBe('ok')
   })
 })
+
+describe('createEmulator({ url }) against a shared emulator', () => {
+  it('hands each caller its own namespace, with its own clock, and removes it on close', async () => {
+    const a = await createEmulator({ url: emulator.url, namespace: 'suite-a' })
+    const b = await createEmulator({ url: emulator.url })
+    expect(a.url).toBe(`${emulator.url}/ns/suite-a`)
+    expect(b.namespace).toMatch(/^t-[0-9a-f-]+$/)
+    await a.tasks.create({ id: 'shared-id' })
+    await b.tasks.create({ id: 'shared-id' })
+    await a.clock.advance(600)
+    expect((await a.client.listTasks())).toEqual([])
+    expect((await b.client.getTask('shared-id')).status).toBe('queued')
+    const listed = (await emulator.client.listNamespaces()).map((n) => n.name)
+    expect(listed).toContain('suite-a')
+    expect(listed).toContain(b.namespace)
+    await a.close()
+    await b.close()
+    expect((await emulator.client.listNamespaces()).map((n) => n.name)).toEqual(['default'])
+  })
+
+  it('connects to an existing namespace by name', async () => {
+    const a = await createEmulator({ url: emulator.url, namespace: 'named' })
+    await a.tasks.create({ id: 'x' })
+    const again = connectEmulator({ url: emulator.url, namespace: 'named' })
+    expect((await again.client.getTask('x')).id).toBe('x')
+    await a.close()
+  })
+})
