@@ -1,0 +1,197 @@
+// npm run bench [-- --quick] [-- --duration 10 --rounds 2]
+//
+// Loads the BUILT emulator, started as a user starts it (a separate process, default settings:
+// request logs at info and the journal on), and in the same run two references: bare node:http
+// and a minimal Fastify route with the same auth and payload. Each workload alternates the
+// reference and the target (A B A B ...), after a warm-up, and reports the ratio of each target
+// run to the node:http run just before it: the machine's speed drifts, so only pairs compare.
+import autocannon from 'autocannon'
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { cpus, totalmem } from 'node:os'
+import { AUTH } from './targets/payload.mjs'
+
+const argv = process.argv.slice(2)
+const option = (name, fallback) => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : fallback }
+const QUICK = argv.includes('--quick')
+const DURATION = QUICK ? 1 : option('--duration', 5)
+const WARMUP = QUICK ? 0.5 : 2
+const ROUNDS = QUICK ? 1 : option('--rounds', 2)
+const CONNECTIONS = 50
+const MAIN = new URL('../dist/main.js', import.meta.url).pathname
+const TARGETS = new URL('./targets/', import.meta.url).pathname
+
+async function freePort () {
+  return await new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
+  })
+}
+
+/** Starts a server process; resolves once it answers HTTP. Its output is discarded, as a service's would be to a log collector. */
+async function start (name, script, args = [], env = {}) {
+  const port = await freePort()
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env, PORT: String(port) } })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    try {
+      await fetch(`${url}/v1/crdb_tasks/x`, { headers: { authorization: AUTH } })
+      break
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${name} did not answer in 15 s`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  return { name, child, url }
+}
+
+async function stop (server) {
+  server.child.kill('SIGTERM')
+  await new Promise((resolve) => server.child.once('exit', resolve))
+}
+
+/** Peak resident memory of a process so far (VmHWM), MiB. */
+function peakRss (server) {
+  const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8')
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024)
+}
+
+async function api (server, method, path, body) {
+  const res = await fetch(server.url + path, { method, headers: { authorization: AUTH, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+  return res.status === 204 ? undefined : await res.json()
+}
+
+/** One autocannon run; `request` gives the method and path of each request. */
+async function load (server, request, seconds) {
+  const first = request()
+  const result = await autocannon({
+    url: server.url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { authorization: AUTH },
+    requests: [{ method: first.method, path: first.path, setupRequest: (req) => ({ ...req, ...request() }) }]
+  })
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx
+  }
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2 }
+
+/**
+ * Runs a workload: `ref` and each target in `targets` alternate (ref, t1, ref, t2, ... per round),
+ * `prepare(target)` runs before each target run (fresh tasks for cancels).
+ */
+async function workload (name, ref, targets, request, prepare = async () => {}) {
+  for (const server of [ref, ...targets]) { await prepare(server); await load(server, request, WARMUP) }
+  const runs = new Map([[ref, []], ...targets.map((t) => [t, []])])
+  const ratios = new Map(targets.map((t) => [t, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of targets) {
+      await prepare(ref)
+      const a = await load(ref, request, DURATION)
+      await prepare(target)
+      const b = await load(target, request, DURATION)
+      runs.get(ref).push(a)
+      runs.get(target).push(b)
+      ratios.get(target).push(b.rps / a.rps)
+    }
+  }
+  return [ref, ...targets].map((server) => {
+    const rs = runs.get(server)
+    return {
+      workload: name,
+      target: server.name,
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      rss: peakRss(server),
+      ratio: server === ref ? 1 : median(ratios.get(server)),
+      ratioRange: server === ref ? '' : `${Math.min(...ratios.get(server)).toFixed(2)}-${Math.max(...ratios.get(server)).toFixed(2)}`
+    }
+  })
+}
+
+function finishedTasks (n, prefix) {
+  return Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, phase: 'completed', started_at: -14, ended_at: -1, result_ttl: 2147483647 }))
+}
+
+const rows = []
+const emulatorArgs = ['--port', '0', '--max-tasks', '1000000']
+const startEmulator = (name, args) => start(name, MAIN, [...emulatorArgs.filter((a) => a !== '0' && a !== '--port'), ...args])
+
+console.error(`bench: ${QUICK ? 'quick smoke run' : `${DURATION} s runs, ${ROUNDS} rounds`}, ${CONNECTIONS} connections, on ${cpus().length} x ${cpus()[0].model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`)
+
+// 1. GET one task: default settings, --log-level warn, and the Fastify ceiling
+{
+  const ref = await start('node:http', `${TARGETS}node-http.mjs`)
+  const fastify = await start('fastify minimal', `${TARGETS}fastify-min.mjs`)
+  const info = await startEmulator('emulator (defaults)', ['--clock', 'manual'])
+  const warn = await startEmulator('emulator --log-level warn', ['--clock', 'manual', '--log-level', 'warn'])
+  for (const e of [info, warn]) await api(e, 'PUT', '/__emulator/state', { namespaces: { default: { tasks: finishedTasks(1, 'task-') } } })
+  rows.push(...await workload('GET one task', ref, [info, warn, fastify], () => ({ method: 'GET', path: '/v1/crdb_tasks/task-0' })))
+  for (const s of [ref, fastify, info, warn]) await stop(s)
+}
+
+// 2. the list, with 10, 1 000 and 10 000 live tasks (QUICK: 10 only)
+for (const size of QUICK ? [10] : [10, 1000, 10_000]) {
+  const ref = await start('node:http', `${TARGETS}node-http.mjs`, [], { LIST_SIZE: String(size) })
+  const emu = await startEmulator('emulator (defaults)', ['--clock', 'manual'])
+  await api(emu, 'PUT', '/__emulator/state', { namespaces: { default: { tasks: finishedTasks(size, 'task-') } } })
+  rows.push(...await workload(`list of ${size}`, ref, [emu], () => ({ method: 'GET', path: '/v1/crdb_tasks' })))
+  await stop(ref); await stop(emu)
+}
+
+// 3. cancel: a fresh queued task each call
+{
+  const ref = await start('node:http', `${TARGETS}node-http.mjs`)
+  const emu = await startEmulator('emulator (defaults)', ['--clock', 'manual'])
+  const perRun = Math.ceil(30_000 * (Math.max(DURATION, WARMUP) + 1))
+  let next = 0
+  const prepare = async (server) => {
+    if (server !== emu) return
+    next = 0
+    const tasks = Array.from({ length: perRun }, (_, i) => ({ id: `c-${i}`, phase: 'queued', durations: { queued: null }, result_ttl: 1 }))
+    await api(emu, 'PUT', '/__emulator/state', { namespaces: { default: { tasks } } })
+  }
+  rows.push(...await workload('cancel (fresh queued task)', ref, [emu], () => ({ method: 'POST', path: `/v1/crdb_tasks/c-${next++}/actions/cancel` }), prepare))
+  await stop(ref); await stop(emu)
+}
+
+// 4. mixed polls: 10 000 tasks advancing under a real clock x100 (QUICK: 1 000)
+{
+  const n = QUICK ? 1000 : 10_000
+  const ref = await start('node:http', `${TARGETS}node-http.mjs`)
+  const emu = await startEmulator('emulator (defaults)', ['--clock', 'real', '--time-scale', '100'])
+  // phases of 1 to 10 minutes of emulated time: each task moves on every 0.6 to 6 s of the run
+  const tasks = Array.from({ length: n }, (_, i) => ({ id: `m-${i}`, durations: { queued: 60 + (i % 7) * 60, running: 120 + (i % 11) * 30, commit: 60 }, result_ttl: 2147483647 }))
+  await api(emu, 'PUT', '/__emulator/state', { namespaces: { default: { tasks } } })
+  let i = 0
+  rows.push(...await workload(`mixed polls, ${n} advancing tasks`, ref, [emu], () => ({ method: 'GET', path: `/v1/crdb_tasks/m-${(i = (i * 7919 + 1) % n)}` })))
+  await stop(ref); await stop(emu)
+}
+
+// 5. namespaces: 100 namespaces x 100 tasks, polls spread over all of them (QUICK: 10 x 10)
+{
+  const ns = QUICK ? 10 : 100
+  const per = QUICK ? 10 : 100
+  const ref = await start('node:http', `${TARGETS}node-http.mjs`)
+  const emu = await startEmulator('emulator (defaults)', ['--clock', 'manual'])
+  for (let k = 0; k < ns; k++) await api(emu, 'PUT', `/ns/n${k}/__emulator/state`, { namespaces: { [`n${k}`]: { tasks: finishedTasks(per, 't') } } })
+  let i = 0
+  rows.push(...await workload(`GET in ${ns} namespaces x ${per} tasks`, ref, [emu], () => { i = (i * 7919 + 1) % (ns * per); return { method: 'GET', path: `/ns/n${Math.floor(i / per)}/v1/crdb_tasks/t${i % per}` } }))
+  await stop(ref); await stop(emu)
+}
+
+const header = ['workload', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MiB', 'x node:http (range)']
+const table = [header, header.map(() => '---'), ...rows.map((r) => [r.workload, r.target, Math.round(r.rps).toLocaleString('en-US'), r.p50, r.p99, r.errors, r.rss, r.ratio === 1 ? '1.00' : `${r.ratio.toFixed(2)} (${r.ratioRange})`])]
+console.log(table.map((cells) => `| ${cells.join(' | ')} |`).join('\n'))
+const fastifyRow = rows.find((r) => r.target === 'fastify minimal')
+const infoRow = rows.find((r) => r.workload === 'GET one task' && r.target === 'emulator (defaults)')
+if (fastifyRow !== undefined && infoRow !== undefined) console.log(`\nGET one task, emulator with default settings vs the minimal Fastify route: ${(infoRow.ratio / fastifyRow.ratio).toFixed(2)}x`)
