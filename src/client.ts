@@ -1,6 +1,7 @@
-import type { JournalEntry, JournalFilter } from './http/journal.js'
+import type { Static } from '@sinclair/typebox'
+import type { JournalFilter } from './http/journal.js'
 import type { FaultRule, FaultRuleInput } from './http/faults.js'
-import type { CreateCrdbBody, CreateTaskBody, AmendTaskBody, PatchCrdbBody, TaskWire } from './http/schemas.js'
+import type { CreateCrdbBody, CreateTaskBody, AmendTaskBody, JournalEntrySchema, PatchCrdbBody, TaskWire } from './http/schemas.js'
 import type { WireStatus } from './engine/phases.js'
 
 /** A CRDB as `GET /v1/crdbs/{guid}` answers it. */
@@ -13,10 +14,12 @@ export interface CrdbWire {
   status: 'active' | 'inconsistent'
 }
 
+/** One request in the journal, as `GET /__emulator/requests` shows it. */
+export type JournalEntry = Static<typeof JournalEntrySchema>
 export interface ClockWire { mode: 'real' | 'manual', now: string, scale: number }
 export interface NamespaceWire { name: string, tasks: number, clock: ClockWire }
 export interface HistoryWire { id: string, history: Array<{ at: string, phase: string, status: WireStatus, cause: string }> }
-export type { TaskWire, FaultRule, FaultRuleInput, JournalEntry, JournalFilter, CreateTaskBody as TaskSpecBody }
+export type { TaskWire, FaultRule, FaultRuleInput, JournalFilter, CreateTaskBody as TaskSpecBody }
 
 /** Options of a mutation of `/v1/crdbs`: the `X-Task-ID` and `X-Result-TTL` headers. */
 export interface MutationOptions { taskId?: string, resultTtl?: number }

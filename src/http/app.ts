@@ -5,7 +5,7 @@ import type { FakeCluster } from '../cluster.js'
 import { DEFAULT_NAMESPACE, type NamespaceRegistry } from '../namespaces.js'
 import type { User } from '../users.js'
 import { registerAuth } from './auth.js'
-import { ApiError, createErrorHandler, formatSchemaErrors, handleNotFound } from './errors.js'
+import { createErrorHandler, formatSchemaErrors, handleNotFound } from './errors.js'
 import { registerFaultsAndJournal } from './faults-hooks.js'
 import { registerOpenApi } from './openapi.js'
 import { controlRoutes, healthRoute } from './routes/control.js'
@@ -93,38 +93,11 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('namespace', DEFAULT_NAMESPACE)
   app.decorateRequest('namespaced', false)
   app.decorateRequest('arrivedAt', 0)
-  // first of all, so that even a request refused by auth is journaled at its time
-  app.addHook('onRequest', (request, _reply, done) => {
-    const named = (request.raw as { namespace?: string }).namespace
-    if (named !== undefined) {
-      request.namespace = named
-      request.namespaced = true
-    }
-    const found = registry.find(request.namespace)
-    if (found !== undefined) {
-      request.cluster = found
-      request.arrivedAt = found.engine.now()
-    }
-    done()
-  })
   await registerOpenApi(app, deps.version ?? '0.0.0')
   await registerAuth(app, deps.users)
-  // a namespace is made on first use, by a request that passed auth and names a route
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (request.cluster !== null || request.routeOptions.url === undefined) {
-      done()
-      return
-    }
-    const made = registry.obtain(request.namespace)
-    if (!made.ok) {
-      done(new ApiError(made.reason, made.detail))
-      return
-    }
-    request.cluster = made.cluster
-    request.arrivedAt = made.cluster.engine.now()
-    done()
-  })
-  registerFaultsAndJournal(app, deps.sleep ?? (async (ms) => { await sleepFor(ms) }))
+  // after auth: the request's namespace (made on first use, by a request that passed auth and
+  // names a route), then the fault rules
+  registerFaultsAndJournal(app, registry, deps.sleep ?? (async (ms) => { await sleepFor(ms) }))
 
   await app.register(healthRoute)
   await app.register(taskRoutes)

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { toControlTime } from './task-wire.js'
+import type { NamespaceRegistry } from '../namespaces.js'
+import { ApiError, type ErrorBody } from './errors.js'
 import { delayOf } from './faults.js'
-import type { ErrorBody } from './errors.js'
 
 /** The real API's routes are faulted and journaled; the emulator's own (`/__emulator`) never. */
 const isApiRoute = (request: FastifyRequest): boolean => !request.url.startsWith('/__emulator')
@@ -10,25 +10,51 @@ const pathOf = (url: string): string => {
   return q < 0 ? url : url.slice(0, q)
 }
 
+/** The namespace a request's path names (`/ns/{name}/...`, set aside by `rewriteUrl`). */
+function nameNamespace (request: FastifyRequest): void {
+  const named = (request.raw as { namespace?: string }).namespace
+  if (named !== undefined) {
+    request.namespace = named
+    request.namespaced = true
+  }
+}
+
 /**
- * Applies fault rules to `/v1` requests once they are authenticated (so a rule can match the
- * user), and records every non-control request in the journal after it is answered.
+ * After auth, one hook finds (or makes) the request's namespace and applies its fault rules to
+ * `/v1` requests (so a rule can match the user); after the answer, every non-control request is
+ * recorded in its namespace's journal.
  */
-export function registerFaultsAndJournal (app: FastifyInstance, sleep: (ms: number) => Promise<void>): void {
+export function registerFaultsAndJournal (app: FastifyInstance, registry: NamespaceRegistry, sleep: (ms: number) => Promise<void>): void {
   // callback style: a request that no rule hits pays no promise
   app.addHook('onRequest', (request, reply, done) => {
-    const { cluster } = request
-    if (cluster === null || cluster.faults.size === 0 || request.routeOptions.url === undefined || !isApiRoute(request)) {
+    nameNamespace(request)
+    let cluster = registry.find(request.namespace)
+    if (cluster === undefined) {
+      if (request.routeOptions.url === undefined) {
+        done()
+        return
+      }
+      const made = registry.obtain(request.namespace)
+      if (!made.ok) {
+        done(new ApiError(made.reason, made.detail))
+        return
+      }
+      cluster = made.cluster
+    }
+    request.cluster = cluster
+    request.arrivedAt = cluster.engine.now()
+    if (cluster.faults.size === 0 || request.routeOptions.url === undefined || !isApiRoute(request)) {
       done()
       return
     }
+    const engine = cluster.engine
     const action = cluster.faults.pick({
       method: request.method,
       path: pathOf(request.url),
       user: request.user?.email,
       phase: () => {
         const id = (request.params as { task_id?: string }).task_id
-        return id === undefined ? undefined : cluster.engine.get(id)?.phase
+        return id === undefined ? undefined : engine.get(id)?.phase
       }
     })
     if (action === undefined) {
@@ -45,8 +71,19 @@ export function registerFaultsAndJournal (app: FastifyInstance, sleep: (ms: numb
   })
 
   app.addHook('onResponse', (request, reply, done) => {
-    // a request that made no namespace (refused by auth, no route) leaves no trace in one
-    if (request.cluster !== null && isApiRoute(request)) record(request, reply.statusCode, reply.elapsedTime)
+    if (isApiRoute(request)) {
+      // a request refused before the hook above (by auth, say) is journaled in its namespace if
+      // that exists; a request that made no namespace leaves no trace in one
+      if (request.cluster === null) {
+        nameNamespace(request)
+        const found = registry.find(request.namespace)
+        if (found !== undefined) {
+          request.cluster = found
+          request.arrivedAt = found.engine.now()
+        }
+      }
+      if (request.cluster !== null) record(request, reply.statusCode, reply.elapsedTime)
+    }
     done()
   })
 }
@@ -58,7 +95,7 @@ function record (request: FastifyRequest, status: number, elapsed: number): void
     query: request.query as Record<string, unknown>,
     status,
     user: request.user?.email ?? null,
-    at: toControlTime(request.arrivedAt),
+    at: request.arrivedAt,
     duration_ms: Math.round(elapsed * 100) / 100
   })
 }

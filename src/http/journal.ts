@@ -6,8 +6,8 @@ export interface JournalEntry {
   /** 0 when the connection was dropped by a fault. */
   status: number
   user: string | null
-  /** Emulated time the request arrived (ISO-8601 with ms). */
-  at: string
+  /** Emulated time the request arrived (ms; shown as ISO-8601). */
+  at: number
   duration_ms: number
 }
 

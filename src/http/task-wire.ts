@@ -4,8 +4,20 @@ import type { TaskWire } from './schemas.js'
 
 /** `2022-10-12T09:33:41Z`: the real API's format, whole seconds, UTC. */
 export function toWireTime (ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + 'Z'
+  const second = Math.floor(ms / 1000)
+  let text = wireTimes.get(second)
+  if (text === undefined) {
+    // tasks share seconds and polls repeat them: formatting a Date per field per poll was a
+    // visible part of a GET's cost, so the strings of recent seconds are kept
+    if (wireTimes.size >= WIRE_TIMES) wireTimes.clear()
+    text = new Date(second * 1000).toISOString().slice(0, 19) + 'Z'
+    wireTimes.set(second, text)
+  }
+  return text
 }
+
+const WIRE_TIMES = 4096
+const wireTimes = new Map<number, string>()
 
 /** Control API times keep milliseconds: `2022-10-12T09:33:41.250Z`. */
 export function toControlTime (ms: number): string {

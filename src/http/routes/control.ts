@@ -186,7 +186,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       ...(method === undefined ? {} : { method }),
       ...(path === undefined ? {} : { path }),
       ...(status === undefined ? {} : { status: Number(status) })
-    })
+    }).map((entry) => ({ ...entry, at: toControlTime(entry.at) }))
   })
 
   app.delete('/__emulator/requests', {
