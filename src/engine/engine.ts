@@ -73,7 +73,7 @@ export interface Task extends Scheduled {
   /** Seconds an ended task is kept. */
   resultTtl: number
   /** ms per active phase: queued, running, commit. */
-  durations: [number | null, number | null, number | null]
+  durations: readonly [number | null, number | null, number | null]
   outcome: Outcome
   failErrors: readonly TaskError[]
   errors: readonly TaskError[]
@@ -85,7 +85,8 @@ export interface Task extends Scheduled {
   readonly change: CrdbChange | null
   /** An accepted cancel waiting for its `cancelDelay`. */
   pendingCancel: { at: number, force: boolean } | null
-  readonly history: HistoryEntry[]
+  /** Replaced, never grown in place: an exact-size array costs a copy of a few entries, a grown one a dozen empty slots. */
+  history: readonly HistoryEntry[]
 }
 
 /** Reasons the engine refuses a request; each is also the API's `error_code`. */
@@ -136,6 +137,8 @@ export type EngineEvent =
 export const MAX_RUN_EVENTS = 10_000_000
 
 const ACTIVE_INDEX = { queued: 0, running: 1, commit: 2 } as const
+const NO_ERRORS: readonly TaskError[] = Object.freeze([])
+const NO_HISTORY: readonly HistoryEntry[] = Object.freeze([])
 
 const toMs = (seconds: number | null | undefined): number | null =>
   seconds === null || seconds === undefined ? null : Math.round(seconds * 1000)
@@ -166,6 +169,7 @@ export class Engine {
   private scheduledActive = 0
   private readonly defaultClusters: readonly string[]
   private readonly defaultFailErrors: readonly TaskError[]
+  private readonly defaultDurations: readonly [number | null, number | null, number | null]
 
   constructor (options: EngineOptions) {
     this.options = options
@@ -174,6 +178,7 @@ export class Engine {
     this.random = options.seed === undefined ? systemRandom : createSeededRandom(options.seed)
     this.budget = options.budget ?? new TaskBudget(Number.MAX_SAFE_INTEGER)
     this.defaultClusters = Object.freeze([options.clusterName])
+    this.defaultDurations = Object.freeze([toMs(options.durations.queued), toMs(options.durations.running), toMs(options.durations.commit)] as const)
     this.defaultFailErrors = Object.freeze([{
       cluster_name: options.clusterName,
       error_code: 'internal_error',
@@ -254,20 +259,23 @@ export class Engine {
       endedAt: null,
       expiresAt: null,
       resultTtl: spec.resultTtl ?? this.options.resultTtl,
-      durations: [
-        toMs(durations.queued !== undefined ? durations.queued : d.queued),
-        toMs(durations.running !== undefined ? durations.running : d.running),
-        toMs(durations.commit !== undefined ? durations.commit : d.commit)
-      ],
+      // most tasks take the defaults: they share one array
+      durations: spec.durations === undefined
+        ? this.defaultDurations
+        : [
+            toMs(durations.queued !== undefined ? durations.queued : d.queued),
+            toMs(durations.running !== undefined ? durations.running : d.running),
+            toMs(durations.commit !== undefined ? durations.commit : d.commit)
+          ],
       outcome: spec.outcome ?? 'finished',
       failErrors: spec.errors !== undefined && spec.errors.length > 0 ? spec.errors : this.defaultFailErrors,
-      errors: [],
+      errors: NO_ERRORS,
       cancelPolicy: spec.cancel ?? 'accept',
       cancelDelay: toMs(spec.cancelDelay) ?? 0,
       clusters: spec.clusters !== undefined && spec.clusters.length > 0 ? spec.clusters : this.defaultClusters,
       pendingCancel: null,
       change,
-      history: [],
+      history: NO_HISTORY,
       dueAt: 0,
       dueSeq: 0,
       heapIndex: -1
@@ -558,7 +566,7 @@ export class Engine {
   }
 
   private log (task: Task, entry: HistoryEntry): void {
-    task.history.push(entry)
+    task.history = [...task.history, entry]
     this.notify({ kind: 'history', task, entry })
   }
 

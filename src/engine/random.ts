@@ -27,11 +27,21 @@ export function createSeededRandom (seed: string): Random {
   const hex = (n: number, digits: number): string => Math.floor(next() * 16 ** digits).toString(16).padStart(digits, '0')
   return {
     next,
-    uuid: () => `${hex(8, 8)}-${hex(4, 4)}-4${hex(3, 3)}-${(8 + Math.floor(next() * 4)).toString(16)}${hex(3, 3)}-${hex(6, 6)}${hex(6, 6)}`
+    uuid: () => flat(`${hex(8, 8)}-${hex(4, 4)}-4${hex(3, 3)}-${(8 + Math.floor(next() * 4)).toString(16)}${hex(3, 3)}-${hex(6, 6)}${hex(6, 6)}`)
   }
 }
 
-export const systemRandom: Random = { next: Math.random, uuid: randomUUID }
+/**
+ * The same string, stored flat. `randomUUID()` (and any id built by concatenation) returns a
+ * string made of pieces, about 480 bytes on V8 instead of 56; reading a character makes V8
+ * flatten it in place. With two ids per task, this halves a task's memory.
+ */
+export function flat (text: string): string {
+  text.charCodeAt(0)
+  return text
+}
+
+export const systemRandom: Random = { next: Math.random, uuid: () => flat(randomUUID()) }
 
 function cyrb128 (text: string): [number, number, number, number] {
   let h1 = 1779033703; let h2 = 3144134277; let h3 = 1013904242; let h4 = 2773480762
