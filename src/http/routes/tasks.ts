@@ -13,6 +13,10 @@ import { Type } from '@sinclair/typebox'
 export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/crdb_tasks', {
     config: { permission: 'view_crdb_tasks' },
+    // V8's JSON.stringify is faster than the schema's serializer on long lists of short strings
+    // (a 1 000-task list's profile showed its string escaping first); the wire objects hold only
+    // the schema's fields, so nothing more goes out
+    serializerCompiler: () => (data) => JSON.stringify(data),
     schema: {
       summary: 'List every live task, oldest first',
       response: { 200: Type.Array(TaskSchema), ...errorResponses(401, 403) }
