@@ -5,7 +5,7 @@ import type { FakeCluster } from '../cluster.js'
 import { DEFAULT_NAMESPACE, type NamespaceRegistry } from '../namespaces.js'
 import type { User } from '../users.js'
 import { registerAuth } from './auth.js'
-import { createErrorHandler, formatSchemaErrors, handleNotFound } from './errors.js'
+import { createErrorHandler, formatSchemaErrors, handleClientError, handleFrameworkError, handleNotFound } from './errors.js'
 import { registerFaultsAndJournal } from './faults-hooks.js'
 import { registerOpenApi } from './openapi.js'
 import { controlRoutes, healthRoute } from './routes/control.js'
@@ -41,6 +41,8 @@ export interface AppDeps {
   sleep?: (ms: number) => Promise<void>
   /** The package version, for the OpenAPI document. */
   version?: string
+  /** A request must have fully arrived within this (real ms); default 30 000. Its headers within a third of it. */
+  requestTimeoutMs?: number
   /** Serve HTTPS with this key and certificate (PEM). */
   https?: { key: string, cert: string }
 }
@@ -57,10 +59,15 @@ export const BODY_LIMIT = 1024 * 1024
  */
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(deps.https === undefined ? {} : { https: deps.https }),
+    // Node checks request and header timeouts on this interval (30 s by default)
+    ...(deps.https === undefined ? { http: { connectionsCheckingInterval: 1000 } } : { https: { ...deps.https, connectionsCheckingInterval: 1000 } }),
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     logController: new OneLinePerRequest(),
     bodyLimit: BODY_LIMIT,
+    // a slow client cannot hold a connection forever (Node's defaults are minutes)
+    requestTimeout: deps.requestTimeoutMs ?? 30_000,
+    clientErrorHandler: handleClientError,
+    frameworkErrors: handleFrameworkError,
     // long enough for any task id a client may choose, so that an odd id gets task_not_found
     routerOptions: { maxParamLength: 1024 },
     // `/ns/{name}/...` is `...` in namespace `name`: routes, faults and the journal see no prefix
@@ -76,6 +83,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     schemaErrorFormatter: formatSchemaErrors
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance
 
+  app.server.headersTimeout = Math.ceil((deps.requestTimeoutMs ?? 30_000) / 3)
   app.setErrorHandler(createErrorHandler(deps.clusterName))
   app.setNotFoundHandler(handleNotFound)
   // an empty body is no body (`curl -X POST -H 'Content-Type: application/json'` sends one)

@@ -23,7 +23,10 @@ export const ERRORS = {
   namespace_not_found: { status: 404, description: 'No namespace with this name.' },
   too_many_namespaces: { status: 503, description: 'The emulator serves as many namespaces as --max-namespaces allows.' },
   unreachable: { status: 422, description: 'The task can never reach that status (or tasks are held until stepped).' },
+  request_timeout: { status: 408, description: 'The request did not arrive in time.' },
   payload_too_large: { status: 413, description: 'The request body is larger than 1 MiB.' },
+  uri_too_long: { status: 414, description: 'The path is too long (a path segment holds at most 1 024 characters).' },
+  headers_too_large: { status: 431, description: 'The request headers are larger than 16 KiB.' },
   unsupported_media_type: { status: 415, description: 'Send the body as application/json.' },
   too_many_tasks: { status: 503, description: 'The emulator keeps as many live tasks as --max-tasks allows.' },
   internal_error: { status: 500, description: 'The emulator hit an unexpected error; it has been logged.' }
@@ -54,10 +57,12 @@ const FASTIFY_ERRORS: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_request',
-  FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER: 'unauthorized'
+  FST_BASIC_AUTH_MISSING_OR_BAD_AUTHORIZATION_HEADER: 'unauthorized',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long',
+  FST_ERR_BAD_URL: 'invalid_request'
 }
 
-const BY_STATUS: Record<number, ErrorCode> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'payload_too_large', 415: 'unsupported_media_type' }
+const BY_STATUS: Record<number, ErrorCode> = { 400: 'invalid_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'payload_too_large', 414: 'uri_too_long', 415: 'unsupported_media_type' }
 
 const VALIDATION_CODES: Record<SchemaErrorDataVar, ErrorCode> = {
   body: 'invalid_request',
@@ -82,7 +87,7 @@ export function toErrorBody (error: FastifyError | ApiError | Error): { status: 
   const code = (fe.code !== undefined ? FASTIFY_ERRORS[fe.code] : undefined) ??
     (fe.statusCode !== undefined && fe.statusCode < 500 ? BY_STATUS[fe.statusCode] : undefined)
   if (code !== undefined) {
-    const description = code === 'unauthorized' || code === 'payload_too_large' ? ERRORS[code].description : fe.message
+    const description = code === 'unauthorized' || code === 'payload_too_large' || code === 'uri_too_long' ? ERRORS[code].description : fe.message
     return { status: ERRORS[code].status, body: { error_code: code, description } }
   }
   if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
@@ -108,7 +113,7 @@ export function createErrorHandler (realm: string) {
 export function handleNotFound (request: FastifyRequest, reply: FastifyReply): void {
   reply.code(404).type('application/json').send({
     error_code: 'not_found',
-    description: `No route ${request.method} ${request.url.split('?')[0] ?? ''}. The task routes are under /v1/crdb_tasks; the control API is under /__emulator.`
+    description: `No route ${request.method} ${shorten(request.url.split('?')[0] ?? '')}. The task routes are under /v1/crdb_tasks; the control API is under /__emulator.`
   } satisfies ErrorBody)
 }
 
@@ -144,5 +149,32 @@ export function formatSchemaErrors (errors: FastifySchemaValidationError[], data
   return new Error(`Invalid ${where}: field "${path}" ${message}.`)
 }
 
+const shorten = (text: string): string => text.length > 200 ? `${text.slice(0, 200)}...` : text
 const join = (path: string, field: string): string => path === '' ? field : `${path}.${field}`
 const headerName = (lower: string): string => lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()).replace('Ttl', 'TTL').replace(/-Id$/, '-ID')
+
+/**
+ * Answers what Node refuses before Fastify sees a request (a malformed request, headers over
+ * 16 KiB, a client too slow to send its request) in the same `{error_code, description}` shape,
+ * then closes the connection.
+ */
+export function handleClientError (err: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const code: ErrorCode = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? 'request_timeout'
+    : err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'invalid_request'
+  const { status, description } = ERRORS[code]
+  const body = JSON.stringify({ error_code: code, description: code === 'invalid_request' ? 'The request is not valid HTTP.' : description } satisfies ErrorBody)
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy()
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
+
+/** Errors Fastify meets before routing (a path segment too long, a bad %-escape), in our shape. */
+export function handleFrameworkError (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = toErrorBody(error)
+  reply.code(status).type('application/json').send(error.code === 'FST_ERR_BAD_URL' ? { ...body, description: 'The path is not a valid URL (a bad %-escape?).' } : body)
+}
