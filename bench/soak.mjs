@@ -1,0 +1,106 @@
+// npm run soak [-- --seconds 300] : a bounded mixed load on loopback against the built server
+// (polls, lists, cancels, creates through /v1/crdbs and the control API, clock advances, a few
+// namespaces) for a set time. It fails (exit 1) on any unexpected status or connection error,
+// or when memory keeps growing after warming up; it prints its figures either way.
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { Agent, request } from 'node:http'
+
+const argv = process.argv.slice(2)
+const SECONDS = Number(argv[argv.indexOf('--seconds') + 1] ?? 0) || 120
+const WORKERS = 16
+const AUTH = `Basic ${Buffer.from('admin@example.com:admin').toString('base64')}`
+const agent = new Agent({ keepAlive: true, maxSockets: WORKERS })
+
+const port = await new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
+const child = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname, '--port', String(port), '--clock', 'real', '--time-scale', '50', '--max-tasks', '20000', '--result-ttl', '60'], { stdio: ['ignore', 'ignore', 'inherit'] })
+const base = `http://127.0.0.1:${port}`
+
+function call (method, path, body) {
+  return new Promise((resolve) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    const req = request(base + path, { method, agent, headers: { authorization: AUTH, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) } }, (res) => {
+      let text = ''
+      res.on('data', (c) => { text += c })
+      res.on('end', () => {
+        let json
+        try { json = text === '' ? undefined : JSON.parse(text) } catch { json = undefined }
+        const shaped = res.statusCode < 400 || (typeof json?.error_code === 'string' && typeof json?.description === 'string')
+        resolve({ status: res.statusCode, json, shaped })
+      })
+    })
+    req.setTimeout(10_000, () => req.destroy(new Error('timeout')))
+    req.on('error', (err) => resolve({ status: 0, error: err.message, shaped: false }))
+    req.end(payload)
+  })
+}
+
+for (let i = 0; ; i++) {
+  if ((await call('GET', '/__emulator/health')).status === 200) break
+  if (i > 200) throw new Error('the server did not start')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+}
+
+const rssMiB = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024)
+const crdb = { name: 'soak', instances: [{ cluster: { name: 'a', url: 'https://a:9443' } }, { cluster: { name: 'b', url: 'https://b:9443' } }] }
+const counts = new Map()
+const unexpected = []
+const known = []
+let requests = 0
+let errors = 0
+const note = (op, res, allowed) => {
+  requests++
+  const key = `${op} ${res.status}`
+  counts.set(key, (counts.get(key) ?? 0) + 1)
+  if (res.status === 0) { errors++; if (unexpected.length < 10) unexpected.push(`${op}: ${res.error}`) } else if (!allowed.includes(res.status) || !res.shaped) {
+    if (unexpected.length < 10) unexpected.push(`${op}: ${res.status} ${JSON.stringify(res.json)}`)
+  }
+}
+// mostly recent tasks (alive), some old ones (expired by now)
+const pick = () => known[Math.max(0, known.length - 1 - Math.floor(Math.random() * (Math.random() < 0.9 ? 500 : known.length)))]
+
+// what each kind of request may answer: a task may end, expire or be canceled meanwhile
+const ops = [
+  [30, async () => { const id = pick(); if (id !== undefined) note('poll', await call('GET', `/v1/crdb_tasks/${id}`), [200, 404]) }],
+  [5, async () => note('list', await call('GET', '/v1/crdb_tasks'), [200])],
+  [8, async () => { const id = pick(); if (id !== undefined) note('cancel', await call('POST', `/v1/crdb_tasks/${id}/actions/cancel${Math.random() < 0.3 ? '?force=true' : ''}`), [200, 404, 406]) }],
+  [8, async () => { const r = await call('POST', '/v1/crdbs', crdb); note('create crdb', r, [200, 503]); if (r.status === 200) known.push(r.json.id) }],
+  [8, async () => { const r = await call('POST', '/__emulator/tasks', { durations: { queued: Math.random() * 5, running: Math.random() * 30, commit: Math.random() * 5 }, outcome: Math.random() < 0.2 ? 'failed' : 'finished' }); note('create task', r, [201, 503]); if (r.status === 201) known.push(r.json.id) }],
+  [2, async () => note('advance', await call('POST', '/__emulator/clock/advance', { seconds: Math.random() * 2 }), [200])],
+  [3, async () => { const ns = `soak-${Math.floor(Math.random() * 5)}`; note('namespace poll', await call('GET', `/ns/${ns}/v1/crdb_tasks`), [200]) }],
+  [2, async () => note('journal', await call('GET', '/__emulator/requests?method=GET'), [200])],
+  [1, async () => note('crdbs', await call('GET', '/v1/crdbs'), [200])]
+]
+const total = ops.reduce((n, [w]) => n + w, 0)
+const choose = () => { let r = Math.random() * total; for (const [w, op] of ops) { r -= w; if (r < 0) return op } return ops[0][1] }
+
+const started = Date.now()
+const end = started + SECONDS * 1000
+const warm = started + Math.min(60_000, SECONDS * 1000 / 3)
+const samples = []
+const sampler = setInterval(() => samples.push({ t: Date.now(), rss: rssMiB() }), 1000)
+await Promise.all(Array.from({ length: WORKERS }, async () => {
+  while (Date.now() < end) {
+    await choose()()
+    if (known.length > 50_000) known.splice(0, 25_000)
+  }
+}))
+clearInterval(sampler)
+const after = samples.filter((s) => s.t >= warm)
+const firstAfterWarm = after[0]?.rss ?? 0
+const peakAfterWarm = Math.max(...after.map((s) => s.rss))
+const last = after.at(-1)?.rss ?? 0
+child.kill('SIGTERM')
+const code = await new Promise((resolve) => child.once('exit', resolve))
+
+const seconds = (Date.now() - started) / 1000
+console.log(`soak: ${SECONDS} s, ${WORKERS} workers, ${requests.toLocaleString('en-US')} requests (${Math.round(requests / seconds).toLocaleString('en-US')}/s)`)
+console.log(`  unexpected statuses: ${unexpected.length}, connection errors: ${errors}, exit code after SIGTERM: ${code}`)
+console.log(`  RSS MiB: after warm-up ${firstAfterWarm}, peak after warm-up ${peakAfterWarm}, at the end ${last}`)
+console.log(`  statuses: ${[...counts].sort().map(([k, n]) => `${k} x${n}`).join(', ')}`)
+for (const u of unexpected) console.log(`  UNEXPECTED ${u}`)
+// flat memory: after warming up, no more than 25 % (and 40 MiB) above where it stood
+const grew = peakAfterWarm > firstAfterWarm * 1.25 && peakAfterWarm - firstAfterWarm > 40
+if (grew) console.log('  MEMORY GREW after warm-up')
+process.exit(unexpected.length === 0 && errors === 0 && code === 0 && !grew ? 0 : 1)
