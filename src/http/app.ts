@@ -5,7 +5,7 @@ import type { FakeCluster } from '../cluster.js'
 import { DEFAULT_NAMESPACE, type NamespaceRegistry } from '../namespaces.js'
 import type { User } from '../users.js'
 import { registerAuth } from './auth.js'
-import { createErrorHandler, formatSchemaErrors, handleClientError, handleFrameworkError, handleNotFound } from './errors.js'
+import { ApiError, createErrorHandler, formatSchemaErrors, handleClientError, handleFrameworkError, handleNotFound } from './errors.js'
 import { registerFaultsAndJournal } from './faults-hooks.js'
 import { registerOpenApi } from './openapi.js'
 import { controlRoutes, healthRoute } from './routes/control.js'
@@ -50,6 +50,30 @@ export interface AppDeps {
 /** `/ns/{name}/rest`, with a valid name. */
 const NAMESPACED = /^\/ns\/([a-z0-9-]{1,64})(\/.*)?$/
 
+/** How deep a JSON body may nest objects and arrays. */
+export const MAX_JSON_DEPTH = 64
+
+/** The deepest nesting of objects and arrays in a JSON text (strings skipped), in one pass. */
+export function nestingDepth (text: string): number {
+  let depth = 0
+  let max = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92) i++ // backslash: skip the escaped character
+      else if (c === 34) inString = false
+    } else if (c === 34) {
+      inString = true
+    } else if (c === 123 || c === 91) {
+      if (++depth > max) max = depth
+    } else if (c === 125 || c === 93) {
+      depth--
+    }
+  }
+  return max
+}
+
 /** 1 MiB, the largest body accepted (413 `payload_too_large` past it). */
 export const BODY_LIMIT = 1024 * 1024
 
@@ -91,6 +115,12 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') {
       done(null, undefined)
+      return
+    }
+    // free-form objects (db_config) are stored and serialised again later: a body nested
+    // thousands of levels deep would overflow the stack then, so it is refused now
+    if (nestingDepth(body as string) > MAX_JSON_DEPTH) {
+      done(new ApiError('invalid_request', `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.`), undefined)
       return
     }
     parseJson(request, body as string, done)
