@@ -10,6 +10,7 @@ import { registerFaultsAndJournal } from './faults-hooks.js'
 import { registerOpenApi } from './openapi.js'
 import { controlRoutes, healthRoute } from './routes/control.js'
 import { crdbRoutes } from './routes/crdbs.js'
+import { dashboardRoutes } from './routes/dashboard.js'
 import { taskRoutes } from './routes/tasks.js'
 
 declare module 'fastify' {
@@ -140,7 +141,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoute)
   await app.register(taskRoutes)
   await app.register(crdbRoutes)
-  if (deps.control) await app.register(controlRoutes, { registry })
+  if (deps.control) {
+    await app.register(controlRoutes, { registry })
+    await app.register(dashboardRoutes)
+  }
 
   // settle in the background too, so that expired results are freed even when nobody asks
   // and remove the namespaces nobody has used for --namespace-idle-ttl

@@ -271,3 +271,26 @@ export const NamespaceSchema = Type.Object({
   tasks: Type.Integer({ description: 'live tasks' }),
   clock: ClockSchema
 })
+
+// ---- the dashboard ----
+
+export const OverviewTaskSchema = Type.Object({
+  task: TaskSchema,
+  phase: StringEnum(PHASE_NAMES),
+  created_at: Type.String(),
+  phase_started_at: Type.String(),
+  phase_ends_at: Type.Union([Type.String(), Type.Null()], { description: 'null: held until stepped, or ended' }),
+  expires_at: Type.Union([Type.String(), Type.Null()]),
+  pending_cancel_at: Type.Union([Type.String(), Type.Null()])
+})
+
+export const OverviewSchema = Type.Object({
+  namespace: Type.String(),
+  clock: Type.Object({ ...ClockSchema.properties, next_event_at: Type.Union([Type.String(), Type.Null()]) }),
+  tasks: Type.Array(OverviewTaskSchema),
+  crdbs: Type.Array(CrdbSchema),
+  faults: Type.Array(FaultRuleSchema),
+  requests: Type.Array(JournalEntrySchema, { description: 'the latest requests, newest last' })
+})
+
+export const ForceQuerySchema = CancelQuerySchema

@@ -98,7 +98,11 @@ const CASES: readonly Case[] = [
   { route: 'DELETE /__emulator/requests', url: '/__emulator/requests', access: 'control', success: 204 },
   { route: 'GET /__emulator/namespaces', url: '/__emulator/namespaces', access: 'control', success: 200 },
   { route: 'PUT /__emulator/namespaces/:name', url: '/__emulator/namespaces/made-here', access: 'control', success: 201, body: () => ({ clock: 'manual' }) },
-  { route: 'DELETE /__emulator/namespaces/:name', url: '/__emulator/namespaces/doomed', access: 'control', success: 204 }
+  { route: 'DELETE /__emulator/namespaces/:name', url: '/__emulator/namespaces/doomed', access: 'control', success: 204 },
+  { route: 'GET /__emulator/ui', url: '/__emulator/ui', access: 'control', success: 200 },
+  { route: 'GET /__emulator/ui/:file', url: '/__emulator/ui/', access: 'control', success: 200 },
+  { route: 'GET /__emulator/overview', url: '/__emulator/overview', access: 'control', success: 200 },
+  { route: 'POST /__emulator/tasks/:id/cancel', url: '/__emulator/tasks/held-queued/cancel', access: 'control', success: 200 }
 ]
 
 interface Identity {

@@ -81,7 +81,11 @@ const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: '/__emulator/requests' },
   { method: 'GET', path: '/__emulator/namespaces' },
   { method: 'PUT', path: '/__emulator/namespaces/:name', bodies: ['namespace', 'empty'] },
-  { method: 'DELETE', path: '/__emulator/namespaces/:name' }
+  { method: 'DELETE', path: '/__emulator/namespaces/:name' },
+  { method: 'GET', path: '/__emulator/ui' },
+  { method: 'GET', path: '/__emulator/ui/:file' },
+  { method: 'GET', path: '/__emulator/overview' },
+  { method: 'POST', path: '/__emulator/tasks/:id/cancel', query: ['force'] }
 ]
 const V1_ROUTES = ROUTES.filter((r) => r.path.startsWith('/v1/'))
 const PROTECTED_ROUTES = ROUTES.filter((r) => r.path !== '/__emulator/health' && r.path !== '/__emulator/openapi.json')

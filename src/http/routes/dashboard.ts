@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { PHASES } from '../../engine/phases.js'
+import { ApiError } from '../errors.js'
+import { CancelResponseSchema, ControlTaskParamsSchema, errorResponses, ForceQuerySchema, OverviewSchema, parseBooleanParam } from '../schemas.js'
+import { toControlTime, toTaskVerboseWire } from '../task-wire.js'
+import { toCrdbWire } from './crdbs.js'
+
+/** The dashboard's files, read once: dist/ui (built from src/ui) beside dist/http. */
+const UI = new URL('../../ui/', import.meta.url)
+const FILES = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'app.css': 'text/css; charset=utf-8'
+} as const
+type UiFile = keyof typeof FILES
+
+/** How many journal entries the dashboard shows. */
+const RECENT_REQUESTS = 200
+
+/**
+ * The dashboard (`/__emulator/ui`, admin only) and the two calls it makes besides the control
+ * API: an overview to poll, and a cancel that is neither journaled nor faulted (the journal is
+ * for the code under test).
+ */
+export const dashboardRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // read once, on first use (running from source, as tests do, there is no compiled app.js)
+  const files = new Map<UiFile, Buffer>()
+  const file = (name: UiFile): Buffer => {
+    let content = files.get(name)
+    if (content === undefined) {
+      try {
+        content = readFileSync(new URL(name, UI))
+      } catch {
+        throw new ApiError('not_found', `The dashboard's ${name} is missing: run npm run build.`)
+      }
+      files.set(name, content)
+    }
+    return content
+  }
+  const control = { permission: 'control_emulator' } as const
+
+  // the page's links resolve against <base>, which must name the namespace it was opened in
+  const page = (request: FastifyRequest): string =>
+    file('index.html').toString().replace('<base href="/__emulator/ui/">', `<base href="${request.namespaced ? `/ns/${request.namespace}` : ''}/__emulator/ui/">`)
+
+  app.get('/__emulator/ui', { config: control, schema: { hide: true } }, async (request, reply) => {
+    return await reply.type(FILES['index.html']).send(page(request))
+  })
+  app.get('/__emulator/ui/:file', { config: control, schema: { hide: true } }, async (request, reply) => {
+    const name = (request.params as { file: string }).file
+    if (name === '' || name === 'index.html') return await reply.type(FILES['index.html']).send(page(request))
+    const wanted = name
+    if (!(wanted in FILES)) throw new ApiError('not_found', `No dashboard file "${name}".`)
+    return await reply.type(FILES[wanted as UiFile]).header('cache-control', 'no-cache').send(file(wanted as UiFile))
+  })
+
+  app.get('/__emulator/overview', {
+    config: control,
+    schema: { summary: 'Everything the dashboard shows, in one call', response: { 200: OverviewSchema, ...errorResponses(401, 403) } }
+  }, async (request) => {
+    const { engine, faults, journal } = request.cluster
+    const next = engine.nextEventAt()
+    const time = (ms: number | null): string | null => ms === null ? null : toControlTime(ms)
+    const requests = journal.list()
+    return {
+      namespace: request.namespace,
+      clock: { mode: engine.clock.mode, now: toControlTime(engine.now()), scale: engine.clock.scale, next_event_at: time(next) },
+      tasks: Array.from(engine.list(), (task) => ({
+        task: toTaskVerboseWire(task),
+        phase: task.phase,
+        created_at: toControlTime(task.createdAt),
+        phase_started_at: toControlTime(task.phaseStartedAt),
+        phase_ends_at: time(task.phaseEndsAt),
+        expires_at: time(task.expiresAt),
+        pending_cancel_at: time(task.pendingCancel?.at ?? null)
+      })),
+      crdbs: Array.from(engine.listCrdbs(), toCrdbWire),
+      faults: faults.list(),
+      requests: requests.slice(-RECENT_REQUESTS).map((entry) => ({ ...entry, at: toControlTime(entry.at) }))
+    }
+  })
+
+  app.post('/__emulator/tasks/:id/cancel', {
+    config: control,
+    schema: {
+      summary: 'Cancel a task as POST /v1/crdb_tasks/{id}/actions/cancel does, but not journaled or faulted',
+      params: ControlTaskParamsSchema,
+      querystring: ForceQuerySchema,
+      response: { 200: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 406, 409) }
+    }
+  }, async (request) => {
+    const result = request.cluster.engine.cancel(request.params.id, parseBooleanParam(request.query.force))
+    if (!result.ok) throw new ApiError(result.reason, result.detail)
+    return { id: result.task.id, status: PHASES[result.task.phase].status }
+  })
+}

@@ -1,0 +1,242 @@
+// The dashboard: polls /__emulator/overview every second and drives the control API. Plain DOM,
+// no framework; compiled by `npm run build` to dist/ui/app.js.
+
+interface Clock { mode: string, now: string, scale: number, next_event_at: string | null }
+interface TaskView {
+  task: { id: string, operation: string, status: string, crdb_guid?: string, started?: string, ended?: string, errors?: unknown[], progress?: unknown }
+  phase: string
+  created_at: string
+  phase_started_at: string
+  phase_ends_at: string | null
+  expires_at: string | null
+  pending_cancel_at: string | null
+}
+interface Overview {
+  namespace: string
+  clock: Clock
+  tasks: TaskView[]
+  crdbs: Array<{ guid: string, name: string, instances: Array<{ cluster: { name: string } }>, status: string }>
+  faults: Array<{ id: string, match: Record<string, unknown>, action: Record<string, unknown>, times?: number, hits: number }>
+  requests: Array<{ method: string, path: string, status: number, user: string | null, at: string, duration_ms: number }>
+}
+
+const base = location.pathname.replace(/\/__emulator\/ui\/?.*$/, '')
+const $ = <T extends HTMLElement>(selector: string): T => document.querySelector(selector) as T
+let latest: Overview | undefined
+let shownTask: string | null = null
+const rendered = new Map<string, string>()
+
+async function api (method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin'
+  })
+  const text = await res.text()
+  const json = text === '' ? undefined : JSON.parse(text)
+  if (!res.ok) throw new Error(json?.description ?? `${res.status} ${res.statusText}`)
+  return json
+}
+
+function say (text: string): void { $('#status').textContent = text }
+
+async function act (what: string, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run()
+    say(`${what}: done`)
+  } catch (err) {
+    say(`${what} failed: ${(err as Error).message}`)
+  }
+  await refresh()
+}
+
+const ms = (iso: string | null | undefined): number | null => iso == null ? null : Date.parse(iso)
+const clockText = (iso: string | null | undefined): string => iso == null ? '' : iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '')
+const seconds = (n: number): string => n >= 100 ? `${Math.round(n)} s` : `${n.toFixed(1)} s`
+
+function el (tag: string, text?: string, attrs: Record<string, string> = {}): HTMLElement {
+  const e = document.createElement(tag)
+  if (text !== undefined) e.textContent = text
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v)
+  return e
+}
+
+/** Replaces a table body only when what it shows changed, so keyboard focus stays put. */
+function fill (key: string, tbody: HTMLElement, data: unknown, rows: () => HTMLElement[]): void {
+  const text = JSON.stringify(data)
+  if (rendered.get(key) === text) return
+  rendered.set(key, text)
+  tbody.replaceChildren(...rows())
+}
+
+function renderClock (clock: Clock, namespace: string): void {
+  $('#namespace').textContent = namespace === 'default' ? '' : `· namespace ${namespace}`
+  $('#clock-mode').textContent = clock.mode === 'manual' ? 'Manual clock' : `Real clock ×${clock.scale}`
+  $('#clock-now').textContent = clockText(clock.now)
+  $('#clock-now').setAttribute('datetime', clock.now)
+  const next = ms(clock.next_event_at)
+  $('#clock-next').textContent = next === null ? 'none' : `in ${seconds((next - (ms(clock.now) ?? 0)) / 1000)}`
+}
+
+function renderTasks (o: Overview): void {
+  const now = ms(o.clock.now) ?? 0
+  $('#task-count').textContent = `(${o.tasks.length})`
+  $('#no-tasks').hidden = o.tasks.length > 0
+  fill('tasks', $('#tasks tbody'), { tasks: o.tasks, now }, () => o.tasks.map((t) => {
+    const row = el('tr', undefined, { 'data-task': t.task.id })
+    const idCell = el('td')
+    const open = el('button', t.task.id, { type: 'button', class: 'link', 'data-open': t.task.id, 'aria-label': `Show task ${t.task.id}` })
+    idCell.append(open)
+    row.append(idCell, el('td', t.task.operation), el('td', t.task.crdb_guid ?? ''))
+    row.append(el('td', t.task.status, { class: `status status-${t.task.status}` }))
+    row.append(el('td', t.phase + (t.pending_cancel_at === null ? '' : ' (cancel pending)')))
+    const bar = el('td')
+    const start = ms(t.phase_started_at) ?? now
+    const end = ms(t.phase_ends_at)
+    if (end !== null && end > start) {
+      const p = el('progress', undefined, { max: String(end - start), value: String(Math.min(now - start, end - start)) })
+      p.setAttribute('aria-label', `${t.task.id}: ${seconds((now - start) / 1000)} of ${seconds((end - start) / 1000)} in ${t.phase}`)
+      bar.append(p, document.createTextNode(` ${seconds((now - start) / 1000)} / ${seconds((end - start) / 1000)}`))
+    } else {
+      bar.textContent = t.task.ended !== undefined ? 'ended' : `held ${seconds((now - start) / 1000)}`
+    }
+    row.append(bar, el('td', clockText(t.task.started)), el('td', clockText(t.task.ended)))
+    const expires = ms(t.expires_at)
+    row.append(el('td', expires === null ? '' : seconds(Math.max(0, (expires - now) / 1000))))
+    const actions = el('td')
+    const box = el('div', undefined, { class: 'buttons' })
+    const ended = t.task.ended !== undefined
+    for (const [label, action, cls] of [['Step', 'step', ''], ['Cancel', 'cancel', ''], ['Force cancel', 'force', 'danger']] as const) {
+      const b = el('button', label, { type: 'button', 'data-action': action, 'data-id': t.task.id, 'aria-label': `${label} task ${t.task.id}` })
+      if (cls !== '') b.classList.add(cls)
+      if (ended) b.setAttribute('disabled', '')
+      box.append(b)
+    }
+    actions.append(box)
+    row.append(actions)
+    return row
+  }))
+}
+
+async function renderDetail (): Promise<void> {
+  const panel = $('#detail')
+  if (shownTask === null || latest === undefined) { panel.hidden = true; return }
+  const view = latest.tasks.find((t) => t.task.id === shownTask)
+  if (view === undefined) { panel.hidden = true; say(`Task ${shownTask} is gone (its result expired)`); shownTask = null; return }
+  panel.hidden = false
+  $('#detail-id').textContent = view.task.id
+  $('#detail-json').textContent = JSON.stringify(view.task, null, 2)
+  const history = await api('GET', `/__emulator/tasks/${encodeURIComponent(view.task.id)}/history`) as { history: Array<{ at: string, phase: string, status: string, cause: string }> }
+  fill('history', $('#history tbody'), history, () => history.history.map((h) => {
+    const row = el('tr')
+    row.append(el('td', clockText(h.at)), el('td', h.phase), el('td', h.status, { class: `status status-${h.status}` }), el('td', h.cause))
+    return row
+  }))
+}
+
+function renderFaults (o: Overview): void {
+  $('#no-faults').hidden = o.faults.length > 0
+  fill('faults', $('#faults'), o.faults, () => o.faults.map((f) => {
+    const li = el('li')
+    const what = 'status' in f.action ? `answer ${String(f.action.status)} ${String(f.action.error_code)}` : 'delay_ms' in f.action ? `delay ${JSON.stringify(f.action.delay_ms)} ms` : 'drop the connection'
+    const when = Object.entries(f.match).map(([k, v]) => `${k} ${String(v)}`).join(', ') || 'every /v1 request'
+    li.append(el('span', `${what} — ${when} — hit ${f.hits}${f.times === undefined ? '' : ` of ${f.times}`} `))
+    li.append(el('button', 'Remove', { type: 'button', 'data-remove-fault': f.id, 'aria-label': `Remove fault ${f.id}` }))
+    return li
+  }))
+}
+
+function renderJournal (o: Overview): void {
+  const filter = ($('#journal-filter') as HTMLInputElement).value.trim().toLowerCase()
+  const entries = [...o.requests].reverse().filter((r) => filter === '' || `${r.method} ${r.path} ${r.status}`.toLowerCase().includes(filter))
+  fill('journal', $('#journal tbody'), { entries, filter }, () => entries.map((r) => {
+    const row = el('tr')
+    row.append(el('td', clockText(r.at)), el('td', r.method), el('td', r.path), el('td', r.status === 0 ? 'dropped' : String(r.status)), el('td', r.user ?? '(none)'), el('td', String(r.duration_ms)))
+    return row
+  }))
+}
+
+function renderCrdbs (o: Overview): void {
+  $('#no-crdbs').hidden = o.crdbs.length > 0
+  fill('crdbs', $('#crdbs tbody'), o.crdbs, () => o.crdbs.map((c) => {
+    const row = el('tr')
+    row.append(el('td', c.guid), el('td', c.name), el('td', c.instances.map((i) => i.cluster.name).join(', ')), el('td', c.status, { class: `status status-${c.status === 'active' ? 'finished' : 'failed'}` }))
+    return row
+  }))
+}
+
+async function refresh (): Promise<void> {
+  try {
+    latest = await api('GET', '/__emulator/overview') as Overview
+    renderClock(latest.clock, latest.namespace)
+    renderTasks(latest)
+    renderFaults(latest)
+    renderJournal(latest)
+    renderCrdbs(latest)
+    await renderDetail()
+    if (($('#status').textContent ?? '').startsWith('Loading')) say('Up to date')
+  } catch (err) {
+    say(`Failed to refresh: ${(err as Error).message}`)
+  }
+}
+
+const PRESETS: Record<string, unknown> = {
+  'busy-next': { match: { method: 'GET', path: '/v1/crdb_tasks/*' }, action: { status: 503, error_code: 'cluster_busy', description: 'The cluster is busy (a fault set from the dashboard).' }, times: 1 },
+  'busy-commit': { match: { phase: 'commit' }, action: { status: 503, error_code: 'cluster_busy', description: 'The cluster is busy committing (a fault set from the dashboard).' } },
+  slow: { match: { method: 'GET', path: '/v1/crdb_tasks/*' }, action: { delay_ms: [200, 800] } },
+  drop: { match: { method: 'GET', path: '/v1/crdb_tasks/*' }, action: { drop: true }, times: 1 }
+}
+
+function numberOrNull (raw: string): number | null | undefined {
+  const text = raw.trim()
+  if (text === '') return undefined
+  if (text === 'hold' || text === 'null') return null
+  return Number(text)
+}
+
+document.addEventListener('click', (event) => {
+  const target = (event.target as HTMLElement).closest('button')
+  if (target === null) return
+  const d = target.dataset
+  if (d.advance !== undefined) void act(`Advanced ${d.advance} s`, async () => await api('POST', '/__emulator/clock/advance', { seconds: Number(d.advance) }))
+  else if (target.id === 'next-event') {
+    const next = ms(latest?.clock.next_event_at)
+    const now = ms(latest?.clock.now)
+    if (next === null || now === null) say('Nothing is due: every task is held or ended')
+    else void act('Advanced to the next event', async () => await api('POST', '/__emulator/clock/advance', { seconds: Math.max(0.001, (next - now) / 1000) }))
+  } else if (target.id === 'until-idle') void act('Ran until idle', async () => await api('POST', '/__emulator/clock/run', {}))
+  else if (d.action === 'step') void act(`Stepped ${d.id ?? ''}`, async () => await api('POST', `/__emulator/tasks/${encodeURIComponent(d.id ?? '')}/step`, {}))
+  else if (d.action === 'cancel') void act(`Canceled ${d.id ?? ''}`, async () => await api('POST', `/__emulator/tasks/${encodeURIComponent(d.id ?? '')}/cancel`, {}))
+  else if (d.action === 'force') void act(`Force-canceled ${d.id ?? ''}`, async () => await api('POST', `/__emulator/tasks/${encodeURIComponent(d.id ?? '')}/cancel?force=true`, {}))
+  else if (d.open !== undefined) { shownTask = d.open; rendered.delete('history'); void renderDetail().then(() => $('#detail-title').scrollIntoView()) } else if (target.id === 'detail-close') { shownTask = null; void renderDetail() } else if (d.preset !== undefined) void act('Added a fault rule', async () => await api('POST', '/__emulator/faults', PRESETS[d.preset ?? '']))
+  else if (d.removeFault !== undefined) void act('Removed a fault rule', async () => await api('DELETE', `/__emulator/faults/${encodeURIComponent(d.removeFault ?? '')}`))
+})
+
+$('#create').addEventListener('submit', (event) => {
+  event.preventDefault()
+  const form = new FormData(event.target as HTMLFormElement)
+  const value = (name: string): string => String(form.get(name) ?? '').trim()
+  const spec: Record<string, unknown> = { operation: value('operation'), outcome: value('outcome'), cancel: value('cancel') }
+  if (value('id') !== '') spec.id = value('id')
+  const durations: Record<string, number | null> = {}
+  for (const phase of ['queued', 'running', 'commit']) {
+    const n = numberOrNull(value(phase))
+    if (n !== undefined) durations[phase] = n
+  }
+  if (Object.keys(durations).length > 0) spec.durations = durations
+  if (value('outcome') === 'failed' && value('error_code') !== '') spec.errors = [{ error_code: value('error_code'), description: value('error_description') }]
+  const delay = numberOrNull(value('cancel_delay'))
+  if (typeof delay === 'number') spec.cancel_delay = delay
+  const ttl = numberOrNull(value('result_ttl'))
+  if (typeof ttl === 'number') spec.result_ttl = ttl
+  void act('Created a task', async () => {
+    const task = await api('POST', '/__emulator/tasks', spec) as { id: string }
+    say(`Created task ${task.id}`)
+  })
+})
+
+$('#journal-filter').addEventListener('input', () => { if (latest !== undefined) renderJournal(latest) })
+
+void refresh()
+setInterval(() => { void refresh() }, 1000)
