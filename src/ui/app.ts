@@ -88,7 +88,17 @@ function renderTasks (o: Overview): void {
     const idCell = el('td')
     const open = el('button', t.task.id, { type: 'button', class: 'link', 'data-open': t.task.id, 'aria-label': `Show task ${t.task.id}` })
     idCell.append(open)
-    row.append(idCell, el('td', t.task.operation), el('td', t.task.crdb_guid ?? ''))
+    const actions = el('td')
+    const box = el('div', undefined, { class: 'buttons' })
+    const ended = t.task.ended !== undefined
+    for (const [label, action, cls] of [['Step', 'step', ''], ['Cancel', 'cancel', ''], ['Force cancel', 'force', 'danger']] as const) {
+      const b = el('button', label, { type: 'button', 'data-action': action, 'data-id': t.task.id, 'aria-label': `${label} task ${t.task.id}` })
+      if (cls !== '') b.classList.add(cls)
+      if (ended) b.setAttribute('disabled', '')
+      box.append(b)
+    }
+    actions.append(box)
+    row.append(idCell, actions, el('td', t.task.operation), el('td', t.task.crdb_guid ?? ''))
     row.append(el('td', t.task.status, { class: `status status-${t.task.status}` }))
     row.append(el('td', t.phase + (t.pending_cancel_at === null ? '' : ' (cancel pending)')))
     const bar = el('td')
@@ -104,17 +114,6 @@ function renderTasks (o: Overview): void {
     row.append(bar, el('td', clockText(t.task.started)), el('td', clockText(t.task.ended)))
     const expires = ms(t.expires_at)
     row.append(el('td', expires === null ? '' : seconds(Math.max(0, (expires - now) / 1000))))
-    const actions = el('td')
-    const box = el('div', undefined, { class: 'buttons' })
-    const ended = t.task.ended !== undefined
-    for (const [label, action, cls] of [['Step', 'step', ''], ['Cancel', 'cancel', ''], ['Force cancel', 'force', 'danger']] as const) {
-      const b = el('button', label, { type: 'button', 'data-action': action, 'data-id': t.task.id, 'aria-label': `${label} task ${t.task.id}` })
-      if (cls !== '') b.classList.add(cls)
-      if (ended) b.setAttribute('disabled', '')
-      box.append(b)
-    }
-    actions.append(box)
-    row.append(actions)
     return row
   }))
 }
@@ -195,22 +194,42 @@ function numberOrNull (raw: string): number | null | undefined {
   return Number(text)
 }
 
+/** Starts a promise from an event handler; its failure shows in the status line. */
+function fire (promise: Promise<unknown>): void {
+  promise.catch((err: unknown) => { say(`Failed: ${(err as Error).message}`) })
+}
+
+const taskPath = (id: string | undefined, rest: string): string => `/__emulator/tasks/${encodeURIComponent(id ?? '')}/${rest}`
+
+function onClick (target: HTMLButtonElement): Promise<unknown> | undefined {
+  const d = target.dataset
+  if (d.advance !== undefined) return act(`Advanced ${d.advance} s`, async () => await api('POST', '/__emulator/clock/advance', { seconds: Number(d.advance) }))
+  if (target.id === 'next-event') {
+    const next = ms(latest?.clock.next_event_at)
+    const now = ms(latest?.clock.now)
+    if (next === null || now === null) { say('Nothing is due: every task is held or ended'); return undefined }
+    return act('Advanced to the next event', async () => await api('POST', '/__emulator/clock/advance', { seconds: Math.max(0.001, (next - now) / 1000) }))
+  }
+  if (target.id === 'until-idle') return act('Ran until idle', async () => await api('POST', '/__emulator/clock/run', {}))
+  if (d.action === 'step') return act(`Stepped ${d.id ?? ''}`, async () => await api('POST', taskPath(d.id, 'step'), {}))
+  if (d.action === 'cancel') return act(`Canceled ${d.id ?? ''}`, async () => await api('POST', taskPath(d.id, 'cancel'), {}))
+  if (d.action === 'force') return act(`Force-canceled ${d.id ?? ''}`, async () => await api('POST', taskPath(d.id, 'cancel?force=true'), {}))
+  if (d.open !== undefined) {
+    shownTask = d.open
+    rendered.delete('history')
+    return renderDetail().then(() => { $('#detail-title').scrollIntoView() })
+  }
+  if (target.id === 'detail-close') { shownTask = null; return renderDetail() }
+  if (d.preset !== undefined) return act('Added a fault rule', async () => await api('POST', '/__emulator/faults', PRESETS[d.preset ?? '']))
+  if (d.removeFault !== undefined) return act('Removed a fault rule', async () => { await api('DELETE', `/__emulator/faults/${encodeURIComponent(d.removeFault ?? '')}`) })
+  return undefined
+}
+
 document.addEventListener('click', (event) => {
   const target = (event.target as HTMLElement).closest('button')
   if (target === null) return
-  const d = target.dataset
-  if (d.advance !== undefined) void act(`Advanced ${d.advance} s`, async () => await api('POST', '/__emulator/clock/advance', { seconds: Number(d.advance) }))
-  else if (target.id === 'next-event') {
-    const next = ms(latest?.clock.next_event_at)
-    const now = ms(latest?.clock.now)
-    if (next === null || now === null) say('Nothing is due: every task is held or ended')
-    else void act('Advanced to the next event', async () => await api('POST', '/__emulator/clock/advance', { seconds: Math.max(0.001, (next - now) / 1000) }))
-  } else if (target.id === 'until-idle') void act('Ran until idle', async () => await api('POST', '/__emulator/clock/run', {}))
-  else if (d.action === 'step') void act(`Stepped ${d.id ?? ''}`, async () => await api('POST', `/__emulator/tasks/${encodeURIComponent(d.id ?? '')}/step`, {}))
-  else if (d.action === 'cancel') void act(`Canceled ${d.id ?? ''}`, async () => await api('POST', `/__emulator/tasks/${encodeURIComponent(d.id ?? '')}/cancel`, {}))
-  else if (d.action === 'force') void act(`Force-canceled ${d.id ?? ''}`, async () => await api('POST', `/__emulator/tasks/${encodeURIComponent(d.id ?? '')}/cancel?force=true`, {}))
-  else if (d.open !== undefined) { shownTask = d.open; rendered.delete('history'); void renderDetail().then(() => $('#detail-title').scrollIntoView()) } else if (target.id === 'detail-close') { shownTask = null; void renderDetail() } else if (d.preset !== undefined) void act('Added a fault rule', async () => await api('POST', '/__emulator/faults', PRESETS[d.preset ?? '']))
-  else if (d.removeFault !== undefined) void act('Removed a fault rule', async () => await api('DELETE', `/__emulator/faults/${encodeURIComponent(d.removeFault ?? '')}`))
+  const promise = onClick(target)
+  if (promise !== undefined) fire(promise)
 })
 
 $('#create').addEventListener('submit', (event) => {
@@ -230,13 +249,13 @@ $('#create').addEventListener('submit', (event) => {
   if (typeof delay === 'number') spec.cancel_delay = delay
   const ttl = numberOrNull(value('result_ttl'))
   if (typeof ttl === 'number') spec.result_ttl = ttl
-  void act('Created a task', async () => {
+  fire(act('Created a task', async () => {
     const task = await api('POST', '/__emulator/tasks', spec) as { id: string }
     say(`Created task ${task.id}`)
-  })
+  }))
 })
 
 $('#journal-filter').addEventListener('input', () => { if (latest !== undefined) renderJournal(latest) })
 
-void refresh()
-setInterval(() => { void refresh() }, 1000)
+fire(refresh())
+setInterval(() => { fire(refresh()) }, 1000)
