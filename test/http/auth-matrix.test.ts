@@ -18,7 +18,7 @@ import { NamespaceRegistry } from '../../src/namespaces.js'
 import type { State } from '../../src/state-schema.js'
 import { ROLES, type Role } from '../../src/users.js'
 import { VERSION } from '../../src/version.js'
-import { as, basic, errorCodeOf, makeApp, T0, USERS, type TestApp } from './helpers.js'
+import { as, basic, errorCodeOf, makeApp, servedRoutes, T0, USERS, type TestApp } from './helpers.js'
 
 const REALM = 'Basic realm="test.cluster"'
 
@@ -128,22 +128,6 @@ function expected (c: Case, who: Identity): { status: number, code?: string } {
 }
 
 const PREFIXES = ['', '/ns/am']
-
-/** The routes an app serves, from `printRoutes({ commonPrefix: false })`, as `METHOD /path`. */
-function servedRoutes (tree: string): string[] {
-  const stack: string[] = []
-  const out: string[] = []
-  for (const line of tree.split('\n')) {
-    const m = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line)
-    if (m === null) continue
-    const depth = (m[1] ?? '').length / 4
-    stack.length = depth
-    const path = (stack[depth - 1] ?? '') + (m[2] ?? '')
-    stack.push(path)
-    for (const method of (m[3] ?? '').split(', ')) if (method !== '') out.push(`${method} ${path}`)
-  }
-  return out
-}
 
 async function seed (t: TestApp): Promise<Fixture> {
   const guids: Record<string, string> = {}

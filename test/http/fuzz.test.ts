@@ -25,7 +25,7 @@ import { PHASE_NAMES } from '../../src/engine/phases.js'
 import { BODY_LIMIT } from '../../src/http/app.js'
 import type { State } from '../../src/state-schema.js'
 import { ROLES } from '../../src/users.js'
-import { as, basic, makeApp, type TestApp } from './helpers.js'
+import { as, basic, makeApp, servedRoutes, type TestApp } from './helpers.js'
 
 const DEEP = process.env.DEEP === '1'
 const SCALE = DEEP ? 20 : 1
@@ -93,22 +93,6 @@ const BODY_ROUTES = ROUTES.filter((r) => r.bodies !== undefined)
 
 const paramKind = (path: string, name: string): ParamKind =>
   name === 'guid' ? 'guid' : name === 'name' ? 'namespace' : path.startsWith('/__emulator/faults/') ? 'fault' : 'task'
-
-/** The routes an app serves, from `printRoutes({ commonPrefix: false })`, as `METHOD /path`. */
-function servedRoutes (tree: string): string[] {
-  const stack: string[] = []
-  const out: string[] = []
-  for (const line of tree.split('\n')) {
-    const m = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line)
-    if (m === null) continue
-    const depth = (m[1] ?? '').length / 4
-    stack.length = depth
-    const path = (stack[depth - 1] ?? '') + (m[2] ?? '')
-    stack.push(path)
-    for (const method of (m[3] ?? '').split(', ')) if (method !== '') out.push(`${method} ${path}`)
-  }
-  return out
-}
 
 // ---- the state every case starts from ----
 

@@ -91,3 +91,19 @@ export function errorCodeOf (res: { json: any, headers: Record<string, unknown> 
   }
   return res.json.error_code
 }
+
+/** The routes an app serves, from `printRoutes({ commonPrefix: false })`, as `METHOD /path`. */
+export function servedRoutes (tree: string): string[] {
+  const stack: string[] = []
+  const out: string[] = []
+  for (const line of tree.split('\n')) {
+    const m = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line)
+    if (m === null) continue
+    const depth = (m[1] ?? '').length / 4
+    stack.length = depth
+    const path = (stack[depth - 1] ?? '') + (m[2] ?? '')
+    stack.push(path)
+    for (const method of (m[3] ?? '').split(', ')) if (method !== '') out.push(`${method} ${path}`)
+  }
+  return out
+}

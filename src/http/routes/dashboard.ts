@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { PHASES } from '../../engine/phases.js'
 import { ApiError } from '../errors.js'
-import { CancelResponseSchema, ControlTaskParamsSchema, errorResponses, ForceQuerySchema, OverviewSchema, parseBooleanParam } from '../schemas.js'
+import { CancelResponseSchema, ControlTaskParamsSchema, errorResponses, ForceQuerySchema, OverviewSchema } from '../schemas.js'
 import { toControlTime, toTaskVerboseWire } from '../task-wire.js'
 import { toCrdbWire } from './crdbs.js'
+import { cancelTask } from './tasks.js'
 
 /** The dashboard's files, read once: dist/ui (built from src/ui) beside dist/http. */
 const UI = new URL('../../ui/', import.meta.url)
@@ -90,9 +90,5 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: ForceQuerySchema,
       response: { 200: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 406, 409) }
     }
-  }, async (request) => {
-    const result = request.cluster.engine.cancel(request.params.id, parseBooleanParam(request.query.force))
-    if (!result.ok) throw new ApiError(result.reason, result.detail)
-    return { id: result.task.id, status: PHASES[result.task.phase].status }
-  })
+  }, async (request) => cancelTask(request.cluster.engine, request.params.id, request.query.force))
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { MAX_RESULT_TTL } from '../../config.js'
-import { PHASES } from '../../engine/phases.js'
+import type { Engine } from '../../engine/engine.js'
+import { PHASES, type WireStatus } from '../../engine/phases.js'
 import { ApiError } from '../errors.js'
 import {
   CancelQuerySchema, CancelResponseSchema, errorResponses, GetTaskQuerySchema, parseBooleanParam,
@@ -47,11 +48,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: CancelQuerySchema,
       response: { 200: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 406, 409) }
     }
-  }, async (request) => {
-    const result = request.cluster.engine.cancel(request.params.task_id, parseBooleanParam(request.query.force))
-    if (!result.ok) throw new ApiError(result.reason, result.detail)
-    return { id: result.task.id, status: PHASES[result.task.phase].status }
-  })
+  }, async (request) => cancelTask(request.cluster.engine, request.params.task_id, request.query.force))
 }
 
 /** `X-Result-TTL`: a decimal integer of seconds, 0 to 2147483647 (the schema checks the form). */
@@ -62,4 +59,11 @@ export function parseResultTtl (raw: string | undefined): number | undefined {
     throw new ApiError('invalid_header', `Invalid header "X-Result-TTL" ("${raw}"): expected a whole number of seconds from 0 to ${MAX_RESULT_TTL}.`)
   }
   return ttl
+}
+
+/** A cancel's answer, `{id, status}` (the status after the call), or the engine's refusal. */
+export function cancelTask (engine: Engine, id: string, force: string | undefined): { id: string, status: WireStatus } {
+  const result = engine.cancel(id, parseBooleanParam(force))
+  if (!result.ok) throw new ApiError(result.reason, result.detail)
+  return { id: result.task.id, status: PHASES[result.task.phase].status }
 }
