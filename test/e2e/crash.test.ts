@@ -3,8 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { api, startServer, MAIN } from './helpers.js'
-import { spawn } from 'node:child_process'
+import { api, exitOf, startServer } from './helpers.js'
 
 // Crash and restart with --state-file: a SIGKILL at an arbitrary moment must leave a file that
 // loads and holds every change older than the save window (1 s); a torn file is refused, not
@@ -67,10 +66,7 @@ describe('a torn state file', () => {
       const torn = join(dir, `torn-${cut}.json`)
       const text = whole.slice(0, 1 + Math.floor(random() * (whole.length - 2)))
       writeFileSync(torn, text)
-      const child = spawn(process.execPath, [MAIN, '--port', '0', '--state-file', torn], { stdio: 'pipe' })
-      let stderr = ''
-      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-      const [code] = await once(child, 'exit') as [number | null]
+      const { code, stderr } = await exitOf(['--state-file', torn])
       expect(code).toBe(2)
       expect(stderr).toContain(torn)
       expect(readFileSync(torn, 'utf8')).toBe(text)

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { once } from 'node:events'
 import { request as httpsRequest } from 'node:https'
 import { fileURLToPath } from 'node:url'
 
@@ -83,4 +84,13 @@ export async function httpsApi (url: string, path: string, options: { ca?: strin
     req.setTimeout(5000, () => req.destroy(new Error('timeout')))
     req.end()
   })
+}
+
+/** Runs the built server with `args` (`--port 0` first) until it exits, as a start-up that must fail does. */
+export async function exitOf (args: string[]): Promise<{ code: number | null, stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, '--port', '0', ...args], { stdio: 'pipe' })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const [code] = await once(child, 'exit') as [number | null]
+  return { code, stderr }
 }

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generate } from 'selfsigned'
 import { describe, expect, it } from 'vitest'
-import { api, httpsApi, MAIN, startServer, type Server } from './helpers.js'
+import { api, exitOf, httpsApi, startServer, type Server } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'crdb-ops-'))
 const FIXTURES = new URL('../../fixtures/example.json', import.meta.url).pathname
@@ -14,14 +13,6 @@ async function stop (server: Server, signal: NodeJS.Signals): Promise<number | n
   const exited = once(server.child, 'exit') as Promise<[number | null]>
   server.child.kill(signal)
   return (await exited)[0]
-}
-
-async function exitOf (args: string[]): Promise<{ code: number | null, stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, '--port', '0', ...args], { stdio: 'pipe' })
-  let stderr = ''
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const [code] = await once(child, 'exit') as [number | null]
-  return { code, stderr }
 }
 
 describe('TLS', () => {

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { AUTH, MAIN, api, startServer, type Server } from './helpers.js'
+import { AUTH, api, exitOf, startServer, type Server } from './helpers.js'
 
 describe('the built server', () => {
   let server: Server
@@ -64,10 +63,7 @@ describe('the built server\'s process', () => {
   })
 
   it('refuses a bad setting with exit code 2 and one line naming it', async () => {
-    const child = spawn(process.execPath, [MAIN, '--port', 'eighty'], { stdio: 'pipe' })
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    const [code] = await once(child, 'exit') as [number | null]
+    const { code, stderr } = await exitOf(['--port', 'eighty'])
     expect(code).toBe(2)
     expect(stderr.trim().split('\n')).toEqual(['crdb-tasks-emulator: Invalid --port value "eighty": expected an integer from 0 to 65535 (0 picks a free port).'])
   })
@@ -75,14 +71,6 @@ describe('the built server\'s process', () => {
 
 describe('start-up files and seeds', () => {
   const dir = mkdtempSync(join(tmpdir(), 'crdb-e2e-'))
-
-  async function exitOf (args: string[]): Promise<{ code: number | null, stderr: string }> {
-    const child = spawn(process.execPath, [MAIN, '--port', '0', ...args], { stdio: 'pipe' })
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    const [code] = await once(child, 'exit') as [number | null]
-    return { code, stderr }
-  }
 
   it('applies the fault rules of --faults from the first request', async () => {
     const file = join(dir, 'faults.json')

@@ -13,12 +13,9 @@
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../src/http/app.js'
-import { NamespaceRegistry } from '../../src/namespaces.js'
 import type { State } from '../../src/state-schema.js'
 import { ROLES, type Role } from '../../src/users.js'
-import { VERSION } from '../../src/version.js'
-import { as, basic, errorCodeOf, makeApp, servedRoutes, T0, USERS, type TestApp } from './helpers.js'
+import { as, basic, errorCodeOf, makeApp, servedRoutes, USERS, type TestApp } from './helpers.js'
 
 const REALM = 'Basic realm="test.cluster"'
 
@@ -250,23 +247,7 @@ describe('credentials in logs and the journal', () => {
 
   beforeAll(async () => {
     const logger = pino({ level: 'trace' }, { write (line: string) { lines.push(line) } })
-    const registry = new NamespaceRegistry({
-      cluster: {
-        clock: 'manual',
-        clockStart: T0,
-        timeScale: 1,
-        clusterName: 'test.cluster',
-        durations: { queued: 1, running: 10, commit: 3 },
-        resultTtl: 500,
-        maxTasks: 100_000,
-        journalSize: 1000,
-        seed: 'test-seed'
-      },
-      maxNamespaces: 1000,
-      idleTtlMs: 3_600_000,
-      now: () => T0
-    })
-    app = await buildApp({ registry, users: USERS, clusterName: 'test.cluster', control: true, logger, version: VERSION, sleep: async () => {} })
+    app = (await makeApp({ logger })).app
     // a handler that fails, for the error log line
     app.get('/v1/__test/boom', { config: { permission: 'view_crdb_tasks' } }, async () => { throw new Error('boom') })
   })

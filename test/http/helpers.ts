@@ -1,4 +1,4 @@
-import type { FastifyInstance, InjectOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, InjectOptions } from 'fastify'
 import type { Engine } from '../../src/engine/engine.js'
 import type { FakeCluster } from '../../src/cluster.js'
 import { NamespaceRegistry } from '../../src/namespaces.js'
@@ -40,6 +40,8 @@ export interface MakeAppOptions {
   maxNamespaces?: number
   /** Real seconds before an unused namespace is removed. */
   idleTtl?: number
+  /** A pino logger to capture what the app logs. */
+  logger?: FastifyBaseLogger
 }
 
 export async function makeApp (options: MakeAppOptions = {}): Promise<TestApp> {
@@ -61,7 +63,7 @@ export async function makeApp (options: MakeAppOptions = {}): Promise<TestApp> {
     now: () => wall
   })
   const slept: number[] = []
-  const app = await buildApp({ registry, users: USERS, clusterName: 'test.cluster', control: options.control ?? true, version: VERSION, sleep: async (ms) => { slept.push(ms) } })
+  const app = await buildApp({ registry, users: USERS, clusterName: 'test.cluster', control: options.control ?? true, version: VERSION, ...(options.logger === undefined ? {} : { logger: options.logger }), sleep: async (ms) => { slept.push(ms) } })
   const call: TestApp['call'] = async ({ role, ...inject }) => {
     const res = await app.inject({ ...inject, headers: { ...as(role ?? 'admin'), ...(inject.headers ?? {}) } })
     let json: unknown
