@@ -31,7 +31,7 @@ COPY fixtures ./fixtures
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080 9443
-HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 CMD ["node", "dist/healthcheck.js"]
+HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 CMD ["node", "dist/cli/healthcheck.js"]
 STOPSIGNAL SIGTERM
 # node is PID 1 and handles SIGTERM itself: it finishes in-flight requests, saves the state, exits 0
-ENTRYPOINT ["node", "dist/main.js"]
+ENTRYPOINT ["node", "dist/cli/main.js"]

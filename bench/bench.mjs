@@ -19,7 +19,7 @@ const DURATION = QUICK ? 1 : option('--duration', 5)
 const WARMUP = QUICK ? 0.5 : 2
 const ROUNDS = QUICK ? 1 : option('--rounds', 2)
 const CONNECTIONS = 50
-const MAIN = new URL('../dist/main.js', import.meta.url).pathname
+const MAIN = new URL('../dist/cli/main.js', import.meta.url).pathname
 const TARGETS = new URL('./targets/', import.meta.url).pathname
 
 async function freePort () {

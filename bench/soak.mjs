@@ -14,7 +14,7 @@ const AUTH = `Basic ${Buffer.from('admin@example.com:admin').toString('base64')}
 const agent = new Agent({ keepAlive: true, maxSockets: WORKERS })
 
 const port = await new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
-const child = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname, '--port', String(port), '--clock', 'real', '--time-scale', '50', '--max-tasks', '20000', '--result-ttl', '60'], { stdio: ['ignore', 'ignore', 'inherit'] })
+const child = spawn(process.execPath, [new URL('../dist/cli/main.js', import.meta.url).pathname, '--port', String(port), '--clock', 'real', '--time-scale', '50', '--max-tasks', '20000', '--result-ttl', '60'], { stdio: ['ignore', 'ignore', 'inherit'] })
 const base = `http://127.0.0.1:${port}`
 
 function call (method, path, body) {

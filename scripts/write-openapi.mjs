@@ -1,8 +1,8 @@
 // Writes docs/openapi.json from the built emulator (`npm run openapi`). A test fails when the
 // committed copy differs from what the code generates.
 import { writeFileSync } from 'node:fs'
-import { loadConfig } from '../dist/config.js'
-import { assemble } from '../dist/emulator.js'
+import { loadConfig } from '../dist/cli/config.js'
+import { assemble } from '../dist/cli/assemble.js'
 
 const request = loadConfig([], {})
 const { app } = await assemble(request.config)

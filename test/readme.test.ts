@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SETTINGS } from '../src/config.js'
+import { SETTINGS } from '../src/cli/config.js'
 import { HISTORY_CAUSES, PHASES } from '../src/engine/phases.js'
 import { ERRORS } from '../src/http/errors.js'
-import { PERMISSIONS } from '../src/users.js'
+import { PERMISSIONS } from '../src/emulator/users.js'
 import { makeApp, type TestApp } from './http/helpers.js'
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8')

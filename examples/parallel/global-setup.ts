@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node'
-import { createEmulator, type Emulator } from '../../src/index.js'
+import { createEmulator, type Emulator } from '../../src/lib/index.js'
 
 // One emulator for the whole run, as a compose service or the Docker image would be. Each test
 // file gets its own namespace in it (see the test files).

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, inject, it } from 'vitest'
-import { createEmulator, type Emulator } from '../../src/index.js'
+import { createEmulator, type Emulator } from '../../src/lib/index.js'
 
 // The "search" suite: its own namespace (own tasks, clock, faults, journal) in the shared emulator.
 let emulator: Emulator

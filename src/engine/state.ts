@@ -1,4 +1,4 @@
-import type { ClusterState, CrdbRecord, TaskRecord } from '../state-schema.js'
+import type { ClusterState, CrdbRecord, TaskRecord } from '../emulator/state-schema.js'
 import type { Crdb } from './crdbs.js'
 import type { Durations, Task, TaskError } from './engine.js'
 import { isEnded, type Phase } from './phases.js'

@@ -1,6 +1,6 @@
 import fastifyBasicAuth from '@fastify/basic-auth'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { createUserDirectory, hasPermission, type Permission, type User } from '../users.js'
+import { createUserDirectory, hasPermission, type Permission, type User } from '../emulator/users.js'
 import { ApiError } from './errors.js'
 
 declare module 'fastify' {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { NamespaceRegistry } from '../namespaces.js'
+import type { NamespaceRegistry } from '../emulator/namespaces.js'
 import { ApiError, type ErrorBody } from './errors.js'
-import { delayOf } from './faults.js'
+import { delayOf } from '../emulator/faults.js'
 
 /** The real API's routes are faulted and journaled; the emulator's own (`/__emulator`) never. */
 const isApiRoute = (request: FastifyRequest): boolean => !request.url.startsWith('/__emulator')

@@ -1,5 +1,5 @@
 import { Kind, Type, TypeRegistry, type Static, type TSchema } from '@sinclair/typebox'
-import { MAX_RESULT_TTL, MAX_SECONDS } from '../config.js'
+import { MAX_RESULT_TTL, MAX_SECONDS } from '../cli/config.js'
 import { CLOCK_MODES } from '../engine/clock.js'
 import { CRDB_STATUSES } from '../engine/crdbs.js'
 import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES, WIRE_STATUSES } from '../engine/phases.js'

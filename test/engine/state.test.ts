@@ -3,7 +3,7 @@ import { createClock, resumeTime } from '../../src/engine/clock.js'
 import type { CrdbChange, CrdbDraft } from '../../src/engine/crdbs.js'
 import type { Engine, EngineEvent, EngineOptions, Task, TaskError } from '../../src/engine/engine.js'
 import { StateError, type EngineState } from '../../src/engine/state.js'
-import type { TaskRecord } from '../../src/state-schema.js'
+import type { TaskRecord } from '../../src/emulator/state-schema.js'
 import { C, CLUSTER, Q, R, T, at, historyOf, listIds, makeEngine, mustCreate, mustGet } from './helpers.js'
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ApiError, CrdbClient, describeFailure } from '../../examples/crdb-client.js'
 import { buildApp } from '../../src/http/app.js'
-import { NamespaceRegistry } from '../../src/namespaces.js'
+import { NamespaceRegistry } from '../../src/emulator/namespaces.js'
 
 // The example client, unchanged, against the emulator over real HTTP on a loopback port.
 // Its sleep moves the emulator's manual clock instead of waiting.

@@ -13,8 +13,8 @@
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { State } from '../../src/state-schema.js'
-import { ROLES, type Role } from '../../src/users.js'
+import type { State } from '../../src/emulator/state-schema.js'
+import { ROLES, type Role } from '../../src/emulator/users.js'
 import { as, basic, errorCodeOf, makeApp, servedRoutes, USERS, type TestApp } from './helpers.js'
 
 const REALM = 'Basic realm="test.cluster"'

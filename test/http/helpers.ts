@@ -1,10 +1,10 @@
 import type { FastifyBaseLogger, FastifyInstance, InjectOptions } from 'fastify'
 import type { Engine } from '../../src/engine/engine.js'
-import type { FakeCluster } from '../../src/cluster.js'
-import { NamespaceRegistry } from '../../src/namespaces.js'
+import type { FakeCluster } from '../../src/emulator/cluster.js'
+import { NamespaceRegistry } from '../../src/emulator/namespaces.js'
 import { buildApp } from '../../src/http/app.js'
-import { ROLES, type Role, type User } from '../../src/users.js'
-import { VERSION } from '../../src/version.js'
+import { ROLES, type Role, type User } from '../../src/emulator/users.js'
+import { VERSION } from '../../src/cli/version.js'
 
 /** 2026-01-01T00:00:00Z: tests start their manual clock here. */
 export const T0 = Date.UTC(2026, 0, 1)

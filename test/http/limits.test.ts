@@ -3,7 +3,7 @@ import { connect } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/http/app.js'
-import { NamespaceRegistry } from '../../src/namespaces.js'
+import { NamespaceRegistry } from '../../src/emulator/namespaces.js'
 import { USERS, basic } from './helpers.js'
 
 // Limits a slow or broken client meets, over a real socket: Node refuses these before Fastify

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { connectEmulator, createEmulator, EmulatorClient, EmulatorError, type Emulator } from '../../src/index.js'
+import { connectEmulator, createEmulator, EmulatorClient, EmulatorError, type Emulator } from '../../src/lib/index.js'
 
 /** Code under test: polls a task until it ends, retrying once on a 503. */
 async function pollUntilDone (client: EmulatorClient, id: string, wait: () => Promise<void>): Promise<string> {

@@ -18,9 +18,9 @@ describe('the packed package', () => {
   it('installs, imports and drives a task to finished', () => {
     const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT)) as Array<{ filename: string, files: Array<{ path: string }> }>
     const files = packed?.files.map((f) => f.path) ?? []
-    expect(files).toContain('dist/index.js')
-    expect(files).toContain('dist/index.d.ts')
-    expect(files).toContain('dist/main.js')
+    expect(files).toContain('dist/lib/index.js')
+    expect(files).toContain('dist/lib/index.d.ts')
+    expect(files).toContain('dist/cli/main.js')
     expect(files.some((f) => f.startsWith('test/') || f.startsWith('src/'))).toBe(false)
 
     const app = join(work, 'app')

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { Engine, TaskAmendment, TaskSpec } from '../../engine/engine.js'
-import type { FakeCluster } from '../../cluster.js'
+import type { FakeCluster } from '../../emulator/cluster.js'
 import { PHASES } from '../../engine/phases.js'
 import { ApiError } from '../errors.js'
 import {
@@ -9,10 +9,10 @@ import {
   errorResponses, FaultParamsSchema, FaultRuleInputSchema, FaultRuleSchema, HealthSchema, HistorySchema, JournalEntrySchema,
   JournalQuerySchema, NamespaceBodySchema, NamespaceParamsSchema, NamespaceSchema, RunBodySchema, RunResponseSchema, TaskSchema
 } from '../schemas.js'
-import type { FaultRuleInput } from '../faults.js'
-import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, type NamespaceRegistry } from '../../namespaces.js'
+import type { FaultRuleInput } from '../../emulator/faults.js'
+import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, type NamespaceRegistry } from '../../emulator/namespaces.js'
 import { StateError } from '../../engine/state.js'
-import { StateSchema } from '../../state-schema.js'
+import { StateSchema } from '../../emulator/state-schema.js'
 import { toControlTime, toTaskVerboseWire } from '../task-wire.js'
 
 const control = { permission: 'control_emulator' } as const

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { MAX_RESULT_TTL } from '../../config.js'
+import { MAX_RESULT_TTL } from '../../cli/config.js'
 import type { Engine } from '../../engine/engine.js'
 import { PHASES, type WireStatus } from '../../engine/phases.js'
 import { ApiError } from '../errors.js'

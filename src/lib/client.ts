@@ -1,8 +1,8 @@
 import type { Static } from '@sinclair/typebox'
-import type { JournalFilter } from './http/journal.js'
-import type { FaultRule, FaultRuleInput } from './http/faults.js'
-import type { CreateCrdbBody, CreateTaskBody, AmendTaskBody, JournalEntrySchema, PatchCrdbBody, TaskWire } from './http/schemas.js'
-import type { WireStatus } from './engine/phases.js'
+import type { JournalFilter } from '../emulator/journal.js'
+import type { FaultRule, FaultRuleInput } from '../emulator/faults.js'
+import type { CreateCrdbBody, CreateTaskBody, AmendTaskBody, JournalEntrySchema, PatchCrdbBody, TaskWire } from '../http/schemas.js'
+import type { WireStatus } from '../engine/phases.js'
 
 /** A CRDB as `GET /v1/crdbs/{guid}` answers it. */
 export interface CrdbWire {

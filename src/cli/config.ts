@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
-import { CLOCK_MODES, type ClockMode } from './engine/clock.js'
-import type { Durations } from './engine/engine.js'
-import { DEFAULT_USERS, parseUsers, type User } from './users.js'
+import { CLOCK_MODES, type ClockMode } from '../engine/clock.js'
+import type { Durations } from '../engine/engine.js'
+import { DEFAULT_USERS, parseUsers, type User } from '../emulator/users.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]

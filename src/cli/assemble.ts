@@ -1,9 +1,9 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
-import { systemTime } from './engine/clock.js'
-import type { FaultRuleInput } from './http/faults.js'
-import { buildApp } from './http/app.js'
-import { NamespaceRegistry } from './namespaces.js'
+import { systemTime } from '../engine/clock.js'
+import type { FaultRuleInput } from '../emulator/faults.js'
+import { buildApp } from '../http/app.js'
+import { NamespaceRegistry } from '../emulator/namespaces.js'
 import { VERSION } from './version.js'
 
 export interface Assembled {

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { MAX_RESULT_TTL, MAX_SECONDS } from './config.js'
-import { CLOCK_MODES } from './engine/clock.js'
-import { CRDB_STATUSES } from './engine/crdbs.js'
-import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES } from './engine/phases.js'
-import { FaultRuleInputSchema, FreeObject, StringEnum, TASK_ID_PATTERN, TaskErrorSchema } from './http/schemas.js'
+import { MAX_RESULT_TTL, MAX_SECONDS } from '../cli/config.js'
+import { CLOCK_MODES } from '../engine/clock.js'
+import { CRDB_STATUSES } from '../engine/crdbs.js'
+import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES } from '../engine/phases.js'
+import { FaultRuleInputSchema, FreeObject, StringEnum, TASK_ID_PATTERN, TaskErrorSchema } from '../http/schemas.js'
 import { ROLES } from './users.js'
 
 /**

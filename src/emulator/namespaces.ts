@@ -1,7 +1,7 @@
 import { createCluster, exportClusterState, importClusterState, type ClusterOptions, type FakeCluster } from './cluster.js'
-import { systemTime, type ClockMode } from './engine/clock.js'
-import { TaskBudget } from './engine/engine.js'
-import { StateError } from './engine/state.js'
+import { systemTime, type ClockMode } from '../engine/clock.js'
+import { TaskBudget } from '../engine/engine.js'
+import { StateError } from '../engine/state.js'
 import { STATE_FORMAT, type State } from './state-schema.js'
 
 /** 1 to 64 of lowercase letters, digits and `-`. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { Value } from '@sinclair/typebox/value'
 import { Type } from '@sinclair/typebox'
-import type { FaultRuleInput } from './http/faults.js'
-import { FaultRuleInputSchema } from './http/schemas.js'
+import type { FaultRuleInput } from './faults.js'
+import { FaultRuleInputSchema } from '../http/schemas.js'
 
 /**
  * Reads `--faults FILE`: a JSON array of fault rules, as `POST /__emulator/faults` takes them.

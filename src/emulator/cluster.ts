@@ -1,8 +1,8 @@
-import { createClock, type ClockMode } from './engine/clock.js'
-import { createEngine, type Durations, type Engine, type TaskBudget } from './engine/engine.js'
-import { createSeededRandom, systemRandom } from './engine/random.js'
-import { FaultSet, type FaultRuleInput } from './http/faults.js'
-import { Journal } from './http/journal.js'
+import { createClock, type ClockMode } from '../engine/clock.js'
+import { createEngine, type Durations, type Engine, type TaskBudget } from '../engine/engine.js'
+import { createSeededRandom, systemRandom } from '../engine/random.js'
+import { FaultSet, type FaultRuleInput } from './faults.js'
+import { Journal } from './journal.js'
 import type { ClusterState } from './state-schema.js'
 
 /**

@@ -2,14 +2,14 @@
 // The only impure shell: reads argv, env and files, makes the logger, listens, saves the state,
 // handles signals.
 import { pino, type Logger } from 'pino'
-import type { NamespaceRegistry } from './namespaces.js'
+import type { NamespaceRegistry } from '../emulator/namespaces.js'
 import { ConfigError, loadConfig, USAGE, type Config } from './config.js'
-import { assemble } from './emulator.js'
-import { readFaultsFile } from './faults-file.js'
-import { readStateFile, startStateSaver, type StateSaver } from './state-file.js'
-import type { State } from './state-schema.js'
+import { assemble } from './assemble.js'
+import { readFaultsFile } from '../emulator/faults-file.js'
+import { readStateFile, startStateSaver, type StateSaver } from '../emulator/state-file.js'
+import type { State } from '../emulator/state-schema.js'
 import { loadTls, type TlsMaterial } from './tls.js'
-import type { User } from './users.js'
+import type { User } from '../emulator/users.js'
 import { VERSION } from './version.js'
 
 /** Exit code for a bad setting or start-up file. */

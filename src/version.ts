@@ -1,4 +1,0 @@
-import { readFileSync } from 'node:fs'
-
-/** This package's version, read once from its package.json (one level above src/ and dist/). */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
