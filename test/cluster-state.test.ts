@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { exportClusterState, importClusterState, type ClusterOptions, type FakeCluster } from '../src/emulator/cluster.js'
 import { NamespaceRegistry } from '../src/emulator/namespaces.js'
-import { StateError } from '../src/engine/state.js'
+import { StateError } from '../src/engine/records.js'
 import type { FaultRequest, FaultRuleInput } from '../src/emulator/faults.js'
 import { STATE_FORMAT, type ClusterState, type State } from '../src/emulator/state-schema.js'
 

@@ -2,7 +2,7 @@
 // The only impure shell: reads argv, env and files, makes the logger, listens, saves the state,
 // handles signals.
 import { pino, type Logger } from 'pino'
-import type { NamespaceRegistry } from '../emulator/namespaces.js'
+import type { Namespace, NamespaceRegistry } from '../emulator/namespaces.js'
 import { ConfigError, loadConfig, USAGE, type Config } from './config.js'
 import { assemble } from './assemble.js'
 import { readFaultsFile } from '../emulator/faults-file.js'
@@ -124,23 +124,20 @@ function mergeUsers (configured: User[], added: User[]): User[] {
 
 /**
  * A log line per phase change, with the task id (and namespace), so a compose user can follow
- * tasks in the logs. Namespaces made later are hooked up on their first tick.
+ * tasks in the logs, in every namespace, made now or later.
  */
 function logTransitions (registry: NamespaceRegistry, logger: Logger): void {
-  const hook = (): void => {
-    for (const ns of registry.list()) {
-      if (ns.cluster.engine.listener !== null) continue
-      const namespace = ns.name
-      ns.cluster.engine.listener = (event) => {
-        if (event.kind === 'history') {
-          logger.info({ namespace, task_id: event.task.id, operation: event.task.operation, phase: event.entry.phase, cause: event.entry.cause, at: new Date(event.entry.at).toISOString() }, 'task')
-        } else if (event.kind === 'expired') {
-          logger.debug({ namespace, task_id: event.id }, 'task result expired')
-        }
+  const hook = (ns: Namespace): void => {
+    const namespace = ns.name
+    ns.cluster.engine.subscribe((event) => {
+      if (event.kind === 'history') {
+        logger.info({ namespace, task_id: event.task.id, operation: event.task.operation, phase: event.entry.phase, cause: event.entry.cause, at: new Date(event.entry.at).toISOString() }, 'task')
+      } else if (event.kind === 'expired') {
+        logger.debug({ namespace, task_id: event.id }, 'task result expired')
       }
-    }
+    })
   }
-  hook()
+  for (const ns of registry.list()) hook(ns)
   registry.onCreate = hook
 }
 

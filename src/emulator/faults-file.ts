@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Value } from '@sinclair/typebox/value'
 import { Type } from '@sinclair/typebox'
-import type { FaultRuleInput } from './faults.js'
-import { FaultRuleInputSchema } from '../http/schemas.js'
+import { FaultRuleInputSchema, type FaultRuleInput } from './faults.js'
 
 /**
  * Reads `--faults FILE`: a JSON array of fault rules, as `POST /__emulator/faults` takes them.

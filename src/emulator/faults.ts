@@ -1,30 +1,45 @@
-import type { Phase } from '../engine/phases.js'
+import { Type, type Static } from '@sinclair/typebox'
+import { PHASE_NAMES } from '../engine/phases.js'
 import type { Random } from '../engine/random.js'
+import { StringEnum } from '../engine/schema-kit.js'
 
-/** What a fault rule matches; every field is optional. */
-export interface FaultMatch {
-  method?: string
-  /** `/v1/crdb_tasks/*`: `*` matches one path segment. */
-  path?: string
-  /** The authenticated user's email. */
-  user?: string
-  /** The phase of the task named in the path (`/v1/crdb_tasks/{task_id}...`). */
-  phase?: Phase
-}
+const ErrorActionSchema = Type.Object({
+  status: Type.Integer({ minimum: 400, maximum: 599, description: 'an HTTP status from 400 to 599' }),
+  error_code: Type.String({ minLength: 1, maxLength: 128, description: 'a non-empty string' }),
+  description: Type.String({ maxLength: 4096 })
+}, { additionalProperties: false })
+const DelayMsSchema = Type.Integer({ minimum: 0, maximum: 600_000, description: 'milliseconds from 0 to 600000' })
+const DelayActionSchema = Type.Object({
+  delay_ms: Type.Union([DelayMsSchema, Type.Tuple([DelayMsSchema, DelayMsSchema])], { description: 'milliseconds from 0 to 600000, or [min, max]' })
+}, { additionalProperties: false })
+const DropActionSchema = Type.Object({ drop: Type.Literal(true) }, { additionalProperties: false })
 
-export type FaultAction =
-  | { status: number, error_code: string, description: string }
-  | { delay_ms: number | [number, number] }
-  | { drop: true }
+/** What a rule does to a request it hits: an error answer, a delay, or a dropped connection. */
+export const FaultActionSchema = Type.Union([ErrorActionSchema, DelayActionSchema, DropActionSchema], {
+  description: '{"status", "error_code", "description"}, {"delay_ms": n or [min, max]} or {"drop": true}'
+})
 
-export interface FaultRuleInput {
-  match?: FaultMatch
-  action: FaultAction
-  /** How many matching requests the rule hits at the most; absent: no limit. */
-  times?: number
-  /** The chance that a matching request is hit, drawn from the seeded random source. Default 1. */
-  probability?: number
-}
+/**
+ * A fault rule as `POST /__emulator/faults`, a `--faults` file and a state file give it. Every
+ * `match` field is optional: `path` matches with `*` for one segment, `phase` is the phase of the
+ * task named in the path. `times` caps the hits; `probability` (default 1) is drawn from the
+ * seeded random source.
+ */
+export const FaultRuleInputSchema = Type.Object({
+  match: Type.Optional(Type.Object({
+    method: Type.Optional(Type.String({ pattern: '^[A-Za-z]{1,16}$', description: 'an HTTP method' })),
+    path: Type.Optional(Type.String({ pattern: '^/', maxLength: 1024, description: 'a path starting with /, where * matches one segment' })),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'a user\'s email' })),
+    phase: Type.Optional(StringEnum(PHASE_NAMES))
+  }, { additionalProperties: false })),
+  action: FaultActionSchema,
+  times: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'a whole number from 1' })),
+  probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'a number from 0 to 1' }))
+}, { additionalProperties: false })
+
+export type FaultRuleInput = Static<typeof FaultRuleInputSchema>
+export type FaultMatch = NonNullable<FaultRuleInput['match']>
+export type FaultAction = FaultRuleInput['action']
 
 export interface FaultRule extends Required<Pick<FaultRuleInput, 'match' | 'action'>> {
   id: string

@@ -1,7 +1,7 @@
 import { createCluster, exportClusterState, importClusterState, type ClusterOptions, type FakeCluster } from './cluster.js'
 import { systemTime, type ClockMode } from '../engine/clock.js'
 import { TaskBudget } from '../engine/engine.js'
-import { StateError } from '../engine/state.js'
+import { StateError } from '../engine/records.js'
 import { STATE_FORMAT, type State } from './state-schema.js'
 
 /** 1 to 64 of lowercase letters, digits and `-`. */
@@ -41,8 +41,8 @@ export class NamespaceRegistry {
   private readonly budget: TaskBudget
   /** Counts namespaces made and removed, for the state file. */
   changes = 0
-  /** Told when a namespace is made (after the fact). */
-  onCreate: (() => void) | null = null
+  /** Told of each namespace made after this is set. */
+  onCreate: ((namespace: Namespace) => void) | null = null
 
   constructor (private readonly options: RegistryOptions) {
     this.budget = new TaskBudget(options.cluster.maxTasks)
@@ -178,9 +178,10 @@ export class NamespaceRegistry {
       faults: name === DEFAULT_NAMESPACE ? base.faults ?? [] : [],
       budget: this.budget
     })
-    this.namespaces.set(name, { name, cluster, lastUsed: this.options.now() })
+    const namespace = { name, cluster, lastUsed: this.options.now() }
+    this.namespaces.set(name, namespace)
     this.changes++
-    this.onCreate?.()
+    this.onCreate?.(namespace)
     return cluster
   }
 }

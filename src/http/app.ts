@@ -1,30 +1,18 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { setTimeout as sleepFor } from 'node:timers/promises'
-import type { FakeCluster } from '../emulator/cluster.js'
-import { DEFAULT_NAMESPACE, type NamespaceRegistry } from '../emulator/namespaces.js'
+import type { NamespaceRegistry } from '../emulator/namespaces.js'
 import type { User } from '../emulator/users.js'
-import { registerAuth } from './auth.js'
 import { ApiError, createErrorHandler, formatSchemaErrors, handleClientError, handleFrameworkError, handleNotFound } from './errors.js'
-import { registerFaultsAndJournal } from './faults-hooks.js'
 import { registerOpenApi } from './openapi.js'
+import { authPlugin } from './plugins/auth.js'
+import { faultsPlugin } from './plugins/faults.js'
+import { journalPlugin } from './plugins/journal.js'
+import { namespacePlugin, stripNamespace } from './plugins/namespace.js'
 import { controlRoutes, healthRoute } from './routes/control.js'
 import { crdbRoutes } from './routes/crdbs.js'
 import { dashboardRoutes } from './routes/dashboard.js'
 import { taskRoutes } from './routes/tasks.js'
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The fake cluster this request is for (null only until a new namespace is made, after auth). */
-    cluster: FakeCluster
-    /** Its namespace's name. */
-    namespace: string
-    /** Whether the path named the namespace (`/ns/{name}/...`). */
-    namespaced: boolean
-    /** Emulated time the request arrived, for the journal. */
-    arrivedAt: number
-  }
-}
 
 export interface AppDeps {
   /** The fake clusters, by namespace. */
@@ -47,9 +35,6 @@ export interface AppDeps {
   /** Serve HTTPS with this key and certificate (PEM). */
   https?: { key: string, cert: string }
 }
-
-/** `/ns/{name}/rest`, with a valid name. */
-const NAMESPACED = /^\/ns\/([a-z0-9-]{1,64})(\/.*)?$/
 
 /** How deep a JSON body may nest objects and arrays. */
 export const MAX_JSON_DEPTH = 64
@@ -96,14 +81,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     // long enough for any task id a client may choose, so that an odd id gets task_not_found
     routerOptions: { maxParamLength: 1024 },
     // `/ns/{name}/...` is `...` in namespace `name`: routes, faults and the journal see no prefix
-    rewriteUrl: (req) => {
-      const url = req.url ?? '/'
-      if (!url.startsWith('/ns/')) return url
-      const match = NAMESPACED.exec(url)
-      if (match === null) return url
-      ;(req as { namespace?: string }).namespace = match[1]
-      return match[2] ?? '/'
-    },
+    rewriteUrl: (req) => stripNamespace(req.url ?? '/'),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
     schemaErrorFormatter: formatSchemaErrors
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance
@@ -128,15 +106,13 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   })
 
   const { registry } = deps
-  app.decorateRequest('cluster', null as unknown as FakeCluster)
-  app.decorateRequest('namespace', DEFAULT_NAMESPACE)
-  app.decorateRequest('namespaced', false)
-  app.decorateRequest('arrivedAt', 0)
   await registerOpenApi(app, deps.version ?? '0.0.0')
-  await registerAuth(app, deps.users)
-  // after auth: the request's namespace (made on first use, by a request that passed auth and
-  // names a route), then the fault rules
-  registerFaultsAndJournal(app, registry, deps.sleep ?? (async (ms) => { await sleepFor(ms) }))
+  // in this order, before the routes: who asks (401, 403), which fake cluster, its faults;
+  // after the answer, the journal
+  await app.register(authPlugin, { users: deps.users })
+  await app.register(namespacePlugin, { registry })
+  await app.register(faultsPlugin, { sleep: deps.sleep ?? (async (ms) => { await sleepFor(ms) }) })
+  await app.register(journalPlugin, { registry })
 
   await app.register(healthRoute)
   await app.register(taskRoutes)

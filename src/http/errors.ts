@@ -45,6 +45,11 @@ export class ApiError extends Error {
   }
 }
 
+/** An engine's refusal as the error to answer: its reason is the catalog's code. */
+export function refused (refusal: { reason: ErrorCode, detail: string }): ApiError {
+  return new ApiError(refusal.reason, refusal.detail)
+}
+
 export interface ErrorBody {
   error_code: string
   description: string

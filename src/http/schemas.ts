@@ -1,16 +1,16 @@
-import { Kind, Type, TypeRegistry, type Static, type TSchema } from '@sinclair/typebox'
-import { MAX_RESULT_TTL, MAX_SECONDS } from '../cli/config.js'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { CLOCK_MODES } from '../engine/clock.js'
 import { CRDB_STATUSES } from '../engine/crdbs.js'
+import { MAX_RESULT_TTL, MAX_SECONDS } from '../engine/limits.js'
 import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES, WIRE_STATUSES } from '../engine/phases.js'
+import { TaskErrorSchema } from '../engine/records-schema.js'
+import { FreeObject, StringEnum, TASK_ID_EXPECTED, TASK_ID_PATTERN } from '../engine/schema-kit.js'
+import { FaultActionSchema } from '../emulator/faults.js'
 
 /**
- * A string enum as a plain JSON Schema `enum` (clearer errors and OpenAPI than a union of
- * literals), registered with TypeBox so that `Value.Check` understands it too.
+ * The wire shapes of every route: what requests may hold and what answers carry. They validate
+ * requests, serialise answers, make the OpenAPI document, and give the library its types.
  */
-TypeRegistry.Set<{ enum: string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value))
-export const StringEnum = <T extends string>(values: readonly T[], description?: string) =>
-  Type.Unsafe<T>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...(description === undefined ? {} : { description }) })
 
 /** `true`, `false`, `1` or `0`, in any case. */
 const BOOLEAN_WORDS = ['true', 'false', '1', '0']
@@ -22,17 +22,8 @@ export const BooleanParamSchema = Type.String({
 export const parseBooleanParam = (value: string | undefined): boolean =>
   value !== undefined && (value === '1' || value.toLowerCase() === 'true')
 
-export const TASK_ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$'
-const TASK_ID_EXPECTED = '1 to 128 of letters, digits, ".", "_", ":" and "-"'
-
 export const ErrorSchema = Type.Object({
   error_code: Type.String({ description: 'snake_case code, e.g. task_not_found' }),
-  description: Type.String()
-})
-
-export const TaskErrorSchema = Type.Object({
-  cluster_name: Type.String(),
-  error_code: Type.String(),
   description: Type.String()
 })
 
@@ -78,6 +69,7 @@ export const ClockSchema = Type.Object({
   now: Type.String({ description: 'emulated now, ISO-8601 UTC with milliseconds' }),
   scale: Type.Number()
 })
+export type ClockWire = Static<typeof ClockSchema>
 
 export const AdvanceBodySchema = Type.Object({
   seconds: Type.Number({ exclusiveMinimum: 0, maximum: MAX_SECONDS, description: `a number of seconds above 0 and at most ${MAX_SECONDS}` })
@@ -128,14 +120,13 @@ export const HistorySchema = Type.Object({
     cause: StringEnum(Object.keys(HISTORY_CAUSES) as Array<keyof typeof HISTORY_CAUSES>)
   }))
 })
+export type HistoryWire = Static<typeof HistorySchema>
 
 /** The error responses a route can send, for its response schema. */
 export const errorResponses = (...statuses: number[]): Record<number, TSchema> =>
   Object.fromEntries(statuses.map((s) => [s, ErrorSchema]))
 
 // ---- CRDBs (/v1/crdbs) ----
-
-export const FreeObject = (description: string) => Type.Object({}, { additionalProperties: true, description })
 
 const CrdbClusterInSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 253, description: 'a cluster name of 1 to 253 characters' }),
@@ -179,6 +170,7 @@ export const CrdbSchema = Type.Object({
   encryption: Type.Boolean(),
   status: StringEnum(CRDB_STATUSES)
 })
+export type CrdbWire = Static<typeof CrdbSchema>
 
 export const CrdbParamsSchema = Type.Object({ guid: Type.String() })
 export const DryRunQuerySchema = Type.Object({ dry_run: Type.Optional(BooleanParamSchema) })
@@ -191,32 +183,6 @@ export const MutationHeadersSchema = Type.Object({
 
 // ---- faults, journal, run-until ----
 
-const ErrorActionSchema = Type.Object({
-  status: Type.Integer({ minimum: 400, maximum: 599, description: 'an HTTP status from 400 to 599' }),
-  error_code: Type.String({ minLength: 1, maxLength: 128, description: 'a non-empty string' }),
-  description: Type.String({ maxLength: 4096 })
-}, { additionalProperties: false })
-const DelayMsSchema = Type.Integer({ minimum: 0, maximum: 600_000, description: 'milliseconds from 0 to 600000' })
-const DelayActionSchema = Type.Object({
-  delay_ms: Type.Union([DelayMsSchema, Type.Tuple([DelayMsSchema, DelayMsSchema])], { description: 'milliseconds from 0 to 600000, or [min, max]' })
-}, { additionalProperties: false })
-const DropActionSchema = Type.Object({ drop: Type.Literal(true) }, { additionalProperties: false })
-
-export const FaultRuleInputSchema = Type.Object({
-  match: Type.Optional(Type.Object({
-    method: Type.Optional(Type.String({ pattern: '^[A-Za-z]{1,16}$', description: 'an HTTP method' })),
-    path: Type.Optional(Type.String({ pattern: '^/', maxLength: 1024, description: 'a path starting with /, where * matches one segment' })),
-    user: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'a user\'s email' })),
-    phase: Type.Optional(StringEnum(PHASE_NAMES))
-  }, { additionalProperties: false })),
-  action: Type.Union([ErrorActionSchema, DelayActionSchema, DropActionSchema], {
-    description: '{"status", "error_code", "description"}, {"delay_ms": n or [min, max]} or {"drop": true}'
-  }),
-  times: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'a whole number from 1' })),
-  probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'a number from 0 to 1' }))
-}, { additionalProperties: false })
-export type FaultRuleInputBody = Static<typeof FaultRuleInputSchema>
-
 export const FaultRuleSchema = Type.Object({
   id: Type.String(),
   match: Type.Object({
@@ -225,7 +191,7 @@ export const FaultRuleSchema = Type.Object({
     user: Type.Optional(Type.String()),
     phase: Type.Optional(Type.String())
   }),
-  action: Type.Union([ErrorActionSchema, DelayActionSchema, DropActionSchema]),
+  action: FaultActionSchema,
   times: Type.Optional(Type.Integer()),
   probability: Type.Number(),
   hits: Type.Integer({ description: 'requests the rule has hit so far' })

@@ -46,3 +46,10 @@ export const listIds = (engine: Engine): string[] => [...engine.list()].map((t) 
 /** A task's history as plain `[at, phase, cause]` triples, easy to compare. */
 export const historyOf = (task: Task): Array<[number, string, string]> =>
   task.history.map((h) => [h.at, h.phase, h.cause])
+
+/** `retain(id, ttl)` (what `X-Result-TTL` on a GET does): the task as it is, or undefined when gone. */
+export function retainAndGet (engine: Engine, id: string, ttl: number | undefined): Task | undefined {
+  if (ttl === undefined) return engine.get(id)
+  const result = engine.retain(id, ttl)
+  return result.ok ? result.task : undefined
+}

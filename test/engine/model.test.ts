@@ -13,6 +13,7 @@ import fc, { type Command } from 'fast-check'
 import { createClock } from '../../src/engine/clock.js'
 import { createEngine, type Engine, type TaskSpec, type TaskAmendment } from '../../src/engine/engine.js'
 import { PHASES } from '../../src/engine/phases.js'
+import { retainAndGet } from './helpers.js'
 
 const DEEP = process.env.DEEP === '1'
 const SCALE = DEEP ? 20 : 1
@@ -397,7 +398,7 @@ class GetCommand implements Cmd {
   run (m: Model, engine: Engine): void {
     m.settle()
     this.id = m.idOf(this.pick)
-    const task = engine.get(this.id, this.resultTtl)
+    const task = retainAndGet(engine, this.id, this.resultTtl)
     const t = m.tasks.get(this.id)
     if (t === undefined) {
       expect(task).toBeUndefined()
@@ -616,7 +617,7 @@ describe('exact timestamps however the clock gets there', () => {
         }
         case 'advance': engine.advance(p.ms / 1000); break
         case 'cancel': engine.cancel(id, p.force); break
-        case 'get': engine.get(id, p.ttl); break
+        case 'get': retainAndGet(engine, id, p.ttl); break
       }
     }
     return ids

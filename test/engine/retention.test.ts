@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { C, Q, R, at, listIds, makeEngine, mustCreate, mustGet } from './helpers.js'
+import { C, Q, R, at, listIds, makeEngine, mustCreate, mustGet, retainAndGet } from './helpers.js'
 
 const END = Q + R + C
 
@@ -61,11 +61,11 @@ describe('retention of ended tasks', () => {
     expect(engine.get('a')).toBeUndefined()
   })
 
-  it('makes get(id, ttl) on an ended task expire it ttl seconds after the call', () => {
+  it('makes retain(id, ttl) on an ended task expire it ttl seconds after the call', () => {
     const engine = makeEngine({ resultTtl: 500 })
     mustCreate(engine, { id: 'a' })
     engine.advance(END + 100)
-    const task = engine.get('a', 10)
+    const task = retainAndGet(engine, 'a', 10)
     expect(task?.phase).toBe('completed')
     expect(task?.expiresAt).toBe(at(END + 110))
     engine.advance(9)
@@ -74,22 +74,22 @@ describe('retention of ended tasks', () => {
     expect(engine.get('a')).toBeUndefined()
   })
 
-  it('lets get(id, ttl) on an ended task lengthen its retention', () => {
+  it('lets retain(id, ttl) on an ended task lengthen its retention', () => {
     const engine = makeEngine({ resultTtl: 5 })
     mustCreate(engine, { id: 'a' })
     engine.advance(END + 4)
-    expect(engine.get('a', 1000)).toBeDefined()
+    expect(retainAndGet(engine, 'a', 1000)).toBeDefined()
     engine.advance(999)
     expect(engine.get('a')).toBeDefined()
     engine.advance(1)
     expect(engine.get('a')).toBeUndefined()
   })
 
-  it('makes get(id, ttl) on an active task expire it ttl seconds after it ends', () => {
+  it('makes retain(id, ttl) on an active task expire it ttl seconds after it ends', () => {
     const engine = makeEngine({ resultTtl: 500 })
     mustCreate(engine, { id: 'a' })
     engine.advance(1)
-    const task = engine.get('a', 20)
+    const task = retainAndGet(engine, 'a', 20)
     expect(task?.phase).toBe('queued')
     expect(task?.expiresAt).toBeNull()
     engine.advance(END - 1 + 19)
@@ -98,11 +98,11 @@ describe('retention of ended tasks', () => {
     expect(engine.get('a')).toBeUndefined()
   })
 
-  it('returns an ended task from get(id, 0) and forgets it at the next settle of the same instant', () => {
+  it('returns an ended task from retain(id, 0) and forgets it at the next settle of the same instant', () => {
     const engine = makeEngine()
     mustCreate(engine, { id: 'a' })
     engine.advance(END + 3)
-    const task = engine.get('a', 0)
+    const task = retainAndGet(engine, 'a', 0)
     expect(task?.id).toBe('a')
     expect(task?.phase).toBe('completed')
     expect(engine.now()).toBe(at(END + 3))

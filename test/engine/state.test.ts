@@ -2,9 +2,10 @@ import { describe, it, expect } from 'vitest'
 import { createClock, resumeTime } from '../../src/engine/clock.js'
 import type { CrdbChange, CrdbDraft } from '../../src/engine/crdbs.js'
 import type { Engine, EngineEvent, EngineOptions, Task, TaskError } from '../../src/engine/engine.js'
-import { StateError, type EngineState } from '../../src/engine/state.js'
-import type { TaskRecord } from '../../src/emulator/state-schema.js'
-import { C, CLUSTER, Q, R, T, at, historyOf, listIds, makeEngine, mustCreate, mustGet } from './helpers.js'
+import { StateError } from '../../src/engine/records.js'
+import type { EngineState } from '../../src/engine/records-schema.js'
+import type { TaskRecord } from '../../src/engine/records-schema.js'
+import { C, CLUSTER, Q, R, T, at, historyOf, listIds, makeEngine, mustCreate, mustGet, retainAndGet } from './helpers.js'
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const END = Q + R + C
@@ -59,16 +60,16 @@ type Fired = [at: number, kind: string, id: string, what: string]
  */
 function fireUntil (engine: Engine, until: number): Fired[] {
   const fired: Fired[] = []
-  engine.listener = (e) => {
+  const stop = engine.subscribe((e) => {
     if (e.kind === 'history') fired.push([engine.now(), 'history', e.task.id, `${e.entry.phase}/${e.entry.cause}@${e.entry.at}`])
     if (e.kind === 'expired') fired.push([engine.now(), 'expired', e.id, ''])
-  }
+  })
   for (;;) {
     const next = engine.nextEventAt()
     if (next === null || next > until) break
     engine.advance((next - engine.now()) / 1000)
   }
-  engine.listener = null
+  stop()
   return fired
 }
 
@@ -314,7 +315,7 @@ describe('importState: what fell due meanwhile', () => {
   it('fires the events of several tasks in time order, each stamped with its own due time', () => {
     const engine = makeManual()
     const events: EngineEvent[] = []
-    engine.listener = (e) => events.push(e)
+    engine.subscribe((e) => { events.push(e) })
     engine.importState({
       clock: { mode: 'manual', now: iso(at(1000)) },
       tasks: [
@@ -546,7 +547,7 @@ describe('importState: refusals leave the engine untouched', () => {
     engine.advance(12)
     mustCreate(engine, { id: 'keep-3', durations: { queued: null } })
     const events: EngineEvent[] = []
-    engine.listener = (e) => events.push(e)
+    engine.subscribe((e) => { events.push(e) })
     return { engine, events }
   }
 
@@ -619,7 +620,7 @@ describe('the changes counter and the listener', () => {
   function watched (): { engine: Engine, events: EngineEvent[], count: () => number } {
     const engine = makeManual()
     const events: EngineEvent[] = []
-    engine.listener = (e) => events.push(e)
+    engine.subscribe((e) => { events.push(e) })
     let seen = engine.changes
     /** How many changes were counted since the last call. */
     const count = (): number => {
@@ -673,7 +674,7 @@ describe('the changes counter and the listener', () => {
     expect(count()).toBe(1)
     expect(events.at(-1)).toMatchObject({ kind: 'changed' })
 
-    expect(engine.get('a', 30)?.expiresAt).toBe(at(30))
+    expect(retainAndGet(engine, 'a', 30)?.expiresAt).toBe(at(30))
     expect(count()).toBe(1)
     expect(events.at(-1)).toMatchObject({ kind: 'changed' })
 

@@ -1,19 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { Engine, TaskAmendment, TaskSpec } from '../../engine/engine.js'
+import type { TaskAmendment, TaskSpec } from '../../engine/engine.js'
 import type { FakeCluster } from '../../emulator/cluster.js'
-import { PHASES } from '../../engine/phases.js'
-import { ApiError } from '../errors.js'
+import { ApiError, refused } from '../errors.js'
+import { clusterOf } from '../plugins/namespace.js'
 import {
   AdvanceBodySchema, AmendTaskBodySchema, type AmendTaskBody, ClockSchema, ControlTaskParamsSchema, CreateTaskBodySchema, type CreateTaskBody,
-  errorResponses, FaultParamsSchema, FaultRuleInputSchema, FaultRuleSchema, HealthSchema, HistorySchema, JournalEntrySchema,
+  errorResponses, FaultParamsSchema, FaultRuleSchema, HealthSchema, HistorySchema, JournalEntrySchema,
   JournalQuerySchema, NamespaceBodySchema, NamespaceParamsSchema, NamespaceSchema, RunBodySchema, RunResponseSchema, TaskSchema
 } from '../schemas.js'
-import type { FaultRuleInput } from '../../emulator/faults.js'
+import { FaultRuleInputSchema } from '../../emulator/faults.js'
 import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, type NamespaceRegistry } from '../../emulator/namespaces.js'
-import { StateError } from '../../engine/state.js'
+import { StateError } from '../../engine/records.js'
 import { StateSchema } from '../../emulator/state-schema.js'
-import { toControlTime, toTaskVerboseWire } from '../task-wire.js'
+import { toClockWire, toControlTime, toHistoryWire, toTaskVerboseWire } from '../wire.js'
+import { findTask } from './tasks.js'
 
 const control = { permission: 'control_emulator' } as const
 
@@ -35,7 +36,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
   app.get('/__emulator/clock', {
     config: control,
     schema: { summary: 'The emulated clock', response: { 200: ClockSchema, ...errorResponses(401, 403) } }
-  }, async (request) => clockView(request.cluster.engine))
+  }, async (request) => toClockWire(clusterOf(request).engine))
 
   app.post('/__emulator/clock/advance', {
     config: control,
@@ -45,8 +46,8 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 200: ClockSchema, ...errorResponses(400, 401, 403) }
     }
   }, async (request) => {
-    request.cluster.engine.advance(request.body.seconds)
-    return clockView(request.cluster.engine)
+    clusterOf(request).engine.advance(request.body.seconds)
+    return toClockWire(clusterOf(request).engine)
   })
 
   app.post('/__emulator/clock/run', {
@@ -58,19 +59,19 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 200: RunResponseSchema, ...errorResponses(400, 401, 403, 404, 422) }
     }
   }, async (request) => {
-    const { engine } = request.cluster
+    const { engine } = clusterOf(request)
     const { task_id: id, status } = request.body
     if ((id === undefined) !== (status === undefined)) {
       throw new ApiError('invalid_request', 'Invalid request body: give both "task_id" and "status", or neither (to run until no task is active).')
     }
     if (id === undefined || status === undefined) {
       const idle = engine.runUntilIdle()
-      if (!idle.ok) throw new ApiError(idle.reason, idle.detail)
-      return { clock: clockView(engine) }
+      if (!idle.ok) throw refused(idle)
+      return { clock: toClockWire(engine) }
     }
     const result = engine.runUntil(id, status)
-    if (!result.ok) throw new ApiError(result.reason, result.detail)
-    return { clock: clockView(engine), task: toTaskVerboseWire(result.task) }
+    if (!result.ok) throw refused(result)
+    return { clock: toClockWire(engine), task: toTaskVerboseWire(result.task) }
   })
 
   app.get('/__emulator/state', {
@@ -101,7 +102,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
   const namespaceView = (name: string) => {
     const ns = registry.list().find((n) => n.name === name)
     const engine = (ns as { cluster: FakeCluster }).cluster.engine
-    return { name, tasks: engine.size, clock: clockView(engine) }
+    return { name, tasks: engine.size, clock: toClockWire(engine) }
   }
 
   app.get('/__emulator/namespaces', {
@@ -123,7 +124,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
     if (!NAMESPACE_PATTERN.test(name)) throw new ApiError('invalid_request', `Invalid namespace name "${name}": expected 1 to 64 of lowercase letters, digits and "-".`)
     const { clock, time_scale: timeScale } = request.body
     const made = registry.obtain(name, { ...(clock === undefined ? {} : { clock }), ...(timeScale === undefined ? {} : { timeScale }) })
-    if (!made.ok) throw new ApiError(made.reason, made.detail)
+    if (!made.ok) throw refused(made)
     return reply.code(made.created ? 201 : 200).send(namespaceView(name))
   })
 
@@ -149,19 +150,19 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
     if ('delay_ms' in action && Array.isArray(action.delay_ms) && action.delay_ms[0] > action.delay_ms[1]) {
       throw new ApiError('invalid_request', 'Invalid request body: field "action.delay_ms" must be [min, max] with min <= max.')
     }
-    return reply.code(201).send(request.cluster.faults.add(request.body as FaultRuleInput))
+    return reply.code(201).send(clusterOf(request).faults.add(request.body))
   })
 
   app.get('/__emulator/faults', {
     config: control,
     schema: { summary: 'List the fault rules, in the order they are tried', response: { 200: Type.Array(FaultRuleSchema), ...errorResponses(401, 403) } }
-  }, async (request) => request.cluster.faults.list())
+  }, async (request) => clusterOf(request).faults.list())
 
   app.delete('/__emulator/faults/:id', {
     config: control,
     schema: { summary: 'Remove one fault rule', params: FaultParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } }
   }, async (request, reply) => {
-    if (!request.cluster.faults.remove(request.params.id)) throw new ApiError('fault_not_found', `No fault rule with id "${request.params.id}".`)
+    if (!clusterOf(request).faults.remove(request.params.id)) throw new ApiError('fault_not_found', `No fault rule with id "${request.params.id}".`)
     return reply.code(204).send(null)
   })
 
@@ -169,7 +170,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
     config: control,
     schema: { summary: 'Remove every fault rule', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
   }, async (request, reply) => {
-    request.cluster.faults.clear()
+    clusterOf(request).faults.clear()
     return reply.code(204).send(null)
   })
 
@@ -182,7 +183,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
     }
   }, async (request) => {
     const { method, path, status } = request.query
-    return request.cluster.journal.list({
+    return clusterOf(request).journal.list({
       ...(method === undefined ? {} : { method }),
       ...(path === undefined ? {} : { path }),
       ...(status === undefined ? {} : { status: Number(status) })
@@ -193,7 +194,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
     config: control,
     schema: { summary: 'Empty the journal', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
   }, async (request, reply) => {
-    request.cluster.journal.clear()
+    clusterOf(request).journal.clear()
     return reply.code(204).send(null)
   })
 
@@ -207,8 +208,8 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 201: TaskSchema, ...errorResponses(400, 401, 403, 409, 503) }
     }
   }, async (request, reply) => {
-    const result = request.cluster.engine.create(toTaskSpec(request.body))
-    if (!result.ok) throw new ApiError(result.reason, result.detail)
+    const result = clusterOf(request).engine.create(toTaskSpec(request.body))
+    if (!result.ok) throw refused(result)
     return reply.code(201).send(toTaskVerboseWire(result.task))
   })
 
@@ -221,8 +222,8 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 200: TaskSchema, ...errorResponses(400, 401, 403, 404, 409) }
     }
   }, async (request) => {
-    const result = request.cluster.engine.amend(request.params.id, toAmendment(request.body))
-    if (!result.ok) throw new ApiError(result.reason, result.detail)
+    const result = clusterOf(request).engine.amend(request.params.id, toAmendment(request.body))
+    if (!result.ok) throw refused(result)
     return toTaskVerboseWire(result.task)
   })
 
@@ -234,8 +235,8 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 200: TaskSchema, ...errorResponses(401, 403, 404, 409) }
     }
   }, async (request) => {
-    const result = request.cluster.engine.step(request.params.id)
-    if (!result.ok) throw new ApiError(result.reason, result.detail)
+    const result = clusterOf(request).engine.step(request.params.id)
+    if (!result.ok) throw refused(result)
     return toTaskVerboseWire(result.task)
   })
 
@@ -247,24 +248,17 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 200: HistorySchema, ...errorResponses(401, 403, 404) }
     }
   }, async (request) => {
-    const task = request.cluster.engine.get(request.params.id)
-    if (task === undefined) throw new ApiError('task_not_found', `No task with id "${request.params.id}" (unknown, or its result has expired).`)
-    return {
-      id: task.id,
-      history: task.history.map((h) => ({ at: toControlTime(h.at), phase: h.phase, status: PHASES[h.phase].status, cause: h.cause }))
-    }
+    return toHistoryWire(findTask(clusterOf(request).engine, request.params.id))
   })
 
   app.post('/__emulator/reset', {
     config: control,
     schema: { summary: 'Forget every task (users, configuration and clock stay)', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
   }, async (request, reply) => {
-    request.cluster.engine.reset()
+    clusterOf(request).engine.reset()
     return reply.code(204).send(null)
   })
 }
-
-const clockView = (engine: Engine) => ({ mode: engine.clock.mode, now: toControlTime(engine.now()), scale: engine.clock.scale })
 
 function toTaskSpec (body: CreateTaskBody): TaskSpec {
   const spec: TaskSpec = toAmendment(body)

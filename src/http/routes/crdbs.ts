@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { Crdb, CrdbChange, CrdbDraft, CrdbInstance, CrdbPatch } from '../../engine/crdbs.js'
+import type { CrdbChange, CrdbDraft, CrdbInstance, CrdbPatch } from '../../engine/crdbs.js'
 import type { Engine } from '../../engine/engine.js'
-import { ApiError } from '../errors.js'
+import { ApiError, refused } from '../errors.js'
+import { clusterOf } from '../plugins/namespace.js'
 import {
   CrdbParamsSchema, CrdbSchema, CreateCrdbBodySchema, DryRunQuerySchema, errorResponses, MutationHeadersSchema,
   parseBooleanParam, PatchCrdbBodySchema, TaskSchema, type CreateCrdbBody
 } from '../schemas.js'
-import { toTaskWire } from '../task-wire.js'
+import { toCrdbWire, toTaskWire } from '../wire.js'
 import { parseResultTtl } from './tasks.js'
 
 type InstanceIn = CreateCrdbBody['instances'][number]
@@ -25,20 +26,20 @@ export const crdbRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const ttl = parseResultTtl(headers['x-result-ttl'])
     if (ttl !== undefined) options.resultTtl = ttl
     const result = engine.requestCrdbChange(guid, crdbChange, options)
-    if (!result.ok) throw new ApiError(result.reason, result.detail)
+    if (!result.ok) throw refused(result)
     return toTaskWire(result.task)
   }
 
   app.get('/v1/crdbs', {
     config: read,
     schema: { summary: 'List every CRDB', response: { 200: Type.Array(CrdbSchema), ...errorResponses(401, 403) } }
-  }, async (request) => Array.from(request.cluster.engine.listCrdbs(), toCrdbWire))
+  }, async (request) => Array.from(clusterOf(request).engine.listCrdbs(), toCrdbWire))
 
   app.get('/v1/crdbs/:guid', {
     config: read,
     schema: { summary: 'Get one CRDB', params: CrdbParamsSchema, response: { 200: CrdbSchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => {
-    const crdb = request.cluster.engine.getCrdb(request.params.guid)
+    const crdb = clusterOf(request).engine.getCrdb(request.params.guid)
     if (crdb === undefined) throw new ApiError('crdb_not_found', `No CRDB with GUID "${request.params.guid}".`)
     return toCrdbWire(crdb)
   })
@@ -54,7 +55,7 @@ export const crdbRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     if (parseBooleanParam(request.query.dry_run)) return {}
-    return start(request.cluster.engine, null, { kind: 'create', draft: toDraft(request.body) }, request.headers)
+    return start(clusterOf(request).engine, null, { kind: 'create', draft: toDraft(request.body) }, request.headers)
   })
 
   app.patch('/v1/crdbs/:guid', {
@@ -66,29 +67,17 @@ export const crdbRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: PatchCrdbBodySchema,
       response: mutationResponses
     }
-  }, async (request) => start(request.cluster.engine, request.params.guid, { kind: 'update', patch: toPatch(request.body) }, request.headers))
+  }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'update', patch: toPatch(request.body) }, request.headers))
 
   app.delete('/v1/crdbs/:guid', {
     config: change,
     schema: { summary: 'Delete a CRDB (a delete_crdb task)', params: CrdbParamsSchema, headers: MutationHeadersSchema, response: mutationResponses }
-  }, async (request) => start(request.cluster.engine, request.params.guid, { kind: 'delete' }, request.headers))
+  }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'delete' }, request.headers))
 
   app.put('/v1/crdbs/:guid/flush', {
     config: change,
     schema: { summary: 'Flush a CRDB\'s data (a flush_crdb task, which shows no crdb_guid)', params: CrdbParamsSchema, headers: MutationHeadersSchema, response: mutationResponses }
-  }, async (request) => start(request.cluster.engine, request.params.guid, { kind: 'flush' }, request.headers))
-}
-
-/** The real API's CRDB object; credentials were never kept. */
-export function toCrdbWire (crdb: Crdb) {
-  return {
-    guid: crdb.guid,
-    name: crdb.name,
-    default_db_config: crdb.default_db_config,
-    instances: crdb.instances,
-    encryption: crdb.encryption,
-    status: crdb.status
-  }
+  }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'flush' }, request.headers))
 }
 
 /** Keeps what the emulator shows of an instance; drops `credentials` and unknown fields. */

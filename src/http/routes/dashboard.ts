@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { ApiError } from '../errors.js'
+import { clusterOf } from '../plugins/namespace.js'
 import { CancelResponseSchema, ControlTaskParamsSchema, errorResponses, ForceQuerySchema, OverviewSchema } from '../schemas.js'
-import { toControlTime, toTaskVerboseWire } from '../task-wire.js'
-import { toCrdbWire } from './crdbs.js'
+import { toClockWire, toControlTime, toCrdbWire, toTaskVerboseWire } from '../wire.js'
 import { cancelTask } from './tasks.js'
 
 /** The dashboard's files, read once: dist/ui (built from src/ui) beside dist/http. */
@@ -60,13 +60,13 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: control,
     schema: { summary: 'Everything the dashboard shows, in one call', response: { 200: OverviewSchema, ...errorResponses(401, 403) } }
   }, async (request) => {
-    const { engine, faults, journal } = request.cluster
+    const { engine, faults, journal } = clusterOf(request)
     const next = engine.nextEventAt()
     const time = (ms: number | null): string | null => ms === null ? null : toControlTime(ms)
     const requests = journal.list()
     return {
       namespace: request.namespace,
-      clock: { mode: engine.clock.mode, now: toControlTime(engine.now()), scale: engine.clock.scale, next_event_at: time(next) },
+      clock: { ...toClockWire(engine), next_event_at: time(next) },
       tasks: Array.from(engine.list(), (task) => ({
         task: toTaskVerboseWire(task),
         phase: task.phase,
@@ -90,5 +90,5 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: ForceQuerySchema,
       response: { 200: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 406, 409) }
     }
-  }, async (request) => cancelTask(request.cluster.engine, request.params.id, request.query.force))
+  }, async (request) => cancelTask(clusterOf(request).engine, request.params.id, request.query.force))
 }

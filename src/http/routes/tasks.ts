@@ -1,13 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { MAX_RESULT_TTL } from '../../cli/config.js'
-import type { Engine } from '../../engine/engine.js'
+import { MAX_RESULT_TTL } from '../../engine/limits.js'
+import type { Engine, Task } from '../../engine/engine.js'
+import { taskNotFound } from '../../engine/refusals.js'
 import { PHASES, type WireStatus } from '../../engine/phases.js'
-import { ApiError } from '../errors.js'
+import { ApiError, refused } from '../errors.js'
+import { clusterOf } from '../plugins/namespace.js'
 import {
   CancelQuerySchema, CancelResponseSchema, errorResponses, GetTaskQuerySchema, parseBooleanParam,
   ResultTtlHeadersSchema, TaskIdParamsSchema, TaskSchema
 } from '../schemas.js'
-import { toTaskVerboseWire, toTaskWire } from '../task-wire.js'
+import { toTaskVerboseWire, toTaskWire } from '../wire.js'
 import { Type } from '@sinclair/typebox'
 
 /** The three documented `/v1/crdb_tasks` endpoints. */
@@ -22,7 +24,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List every live task, oldest first',
       response: { 200: Type.Array(TaskSchema), ...errorResponses(401, 403) }
     }
-  }, async (request) => Array.from(request.cluster.engine.list(), toTaskWire))
+  }, async (request) => Array.from(clusterOf(request).engine.list(), toTaskWire))
 
   app.get('/v1/crdb_tasks/:task_id', {
     config: { permission: 'view_crdb_tasks' },
@@ -35,8 +37,16 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const ttl = parseResultTtl(request.headers['x-result-ttl'])
-    const task = request.cluster.engine.get(request.params.task_id, ttl)
-    if (task === undefined) throw new ApiError('task_not_found', `No task with id "${request.params.task_id}" (unknown, or its result has expired).`)
+    const { engine } = clusterOf(request)
+    const id = request.params.task_id
+    let task: Task
+    if (ttl === undefined) {
+      task = findTask(engine, id)
+    } else {
+      const kept = engine.retain(id, ttl)
+      if (!kept.ok) throw refused(kept)
+      task = kept.task
+    }
     return parseBooleanParam(request.query.verbose) ? toTaskVerboseWire(task) : toTaskWire(task)
   })
 
@@ -48,7 +58,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: CancelQuerySchema,
       response: { 200: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 406, 409) }
     }
-  }, async (request) => cancelTask(request.cluster.engine, request.params.task_id, request.query.force))
+  }, async (request) => cancelTask(clusterOf(request).engine, request.params.task_id, request.query.force))
 }
 
 /** `X-Result-TTL`: a decimal integer of seconds, 0 to 2147483647 (the schema checks the form). */
@@ -61,9 +71,16 @@ export function parseResultTtl (raw: string | undefined): number | undefined {
   return ttl
 }
 
+/** The live task with this id, or the one `task_not_found` answer. */
+export function findTask (engine: Engine, id: string): Task {
+  const task = engine.get(id)
+  if (task === undefined) throw refused(taskNotFound(id))
+  return task
+}
+
 /** A cancel's answer, `{id, status}` (the status after the call), or the engine's refusal. */
 export function cancelTask (engine: Engine, id: string, force: string | undefined): { id: string, status: WireStatus } {
   const result = engine.cancel(id, parseBooleanParam(force))
-  if (!result.ok) throw new ApiError(result.reason, result.detail)
+  if (!result.ok) throw refused(result)
   return { id: result.task.id, status: PHASES[result.task.phase].status }
 }

@@ -1,7 +1,8 @@
 import fastifyBasicAuth from '@fastify/basic-auth'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { createUserDirectory, hasPermission, type Permission, type User } from '../emulator/users.js'
-import { ApiError } from './errors.js'
+import fp from 'fastify-plugin'
+import { createUserDirectory, hasPermission, type Permission, type User } from '../../emulator/users.js'
+import { ApiError } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,7 +21,7 @@ declare module 'fastify' {
  * 403, then the request's own form). A route must declare `config.permission` or
  * `config.public: true`; registering one that declares neither fails at start-up.
  */
-export async function registerAuth (app: FastifyInstance, users: readonly User[]): Promise<void> {
+export const authPlugin = fp(async (app: FastifyInstance, { users }: { users: readonly User[] }) => {
   const check = createUserDirectory(users)
   app.decorateRequest('user', null)
   await app.register(fastifyBasicAuth, {
@@ -79,7 +80,7 @@ export async function registerAuth (app: FastifyInstance, users: readonly User[]
       done(allow(request, permission))
     })
   })
-}
+}, { name: 'crdb-auth' })
 
 const AUTH_CACHE_SIZE = 10_000
 

@@ -1,6 +1,12 @@
-import type { Task } from '../engine/engine.js'
+import type { Crdb } from '../engine/crdbs.js'
+import type { Engine, Task } from '../engine/engine.js'
 import { PHASES, WORKER_NAME } from '../engine/phases.js'
-import type { TaskWire } from './schemas.js'
+import type { ClockWire, CrdbWire, HistoryWire, TaskWire } from './schemas.js'
+
+/**
+ * The one place where engine values become the wire's: tasks (short and verbose), CRDBs, the
+ * clock, a task's history, and times in the real API's format or the control API's.
+ */
 
 /** `2022-10-12T09:33:41Z`: the real API's format, whole seconds, UTC. */
 export function toWireTime (ms: number): string {
@@ -46,5 +52,30 @@ export function toTaskVerboseWire (task: Task): TaskWire {
       worker: task.phase,
       clusters: task.clusters.map((name) => ({ name, progress: task.phase }))
     }
+  }
+}
+
+/** The real API's CRDB object; credentials were never kept. */
+export function toCrdbWire (crdb: Crdb): CrdbWire {
+  return {
+    guid: crdb.guid,
+    name: crdb.name,
+    default_db_config: crdb.default_db_config,
+    instances: crdb.instances,
+    encryption: crdb.encryption,
+    status: crdb.status
+  }
+}
+
+/** The control API's clock: mode, emulated now with milliseconds, scale. */
+export function toClockWire (engine: Engine): ClockWire {
+  return { mode: engine.clock.mode, now: toControlTime(engine.now()), scale: engine.clock.scale }
+}
+
+/** Every phase change of a task, with its emulated time, status and cause. */
+export function toHistoryWire (task: Task): HistoryWire {
+  return {
+    id: task.id,
+    history: task.history.map((h) => ({ at: toControlTime(h.at), phase: h.phase, status: PHASES[h.phase].status, cause: h.cause }))
   }
 }

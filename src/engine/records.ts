@@ -1,7 +1,12 @@
-import type { ClusterState, CrdbRecord, TaskRecord } from '../emulator/state-schema.js'
 import type { Crdb } from './crdbs.js'
-import type { Durations, Task, TaskError } from './engine.js'
-import { isEnded, type Phase } from './phases.js'
+import { ACTIVE_INDEX, isEnded, type Phase } from './phases.js'
+import type { CrdbRecord, TaskRecord } from './records-schema.js'
+import type { Durations, Task, TaskError } from './task.js'
+
+/**
+ * Tasks and CRDBs to and from the records of a state file: every field of a task, at
+ * millisecond precision, and back, filling in what a hand-written fixtures record leaves out.
+ */
 
 /** A state that cannot be loaded; the message names the field. */
 export class StateError extends Error {}
@@ -16,7 +21,6 @@ export function parseTime (value: string, field: string): number {
   return ms
 }
 const seconds = (ms: number | null): number | null => ms === null ? null : ms / 1000
-const ACTIVE_INDEX = { queued: 0, running: 1, commit: 2 } as const
 
 /** A task as a state file keeps it: every field, at millisecond precision. */
 export function taskToRecord (task: Task): TaskRecord {
@@ -165,5 +169,3 @@ export function recordToCrdb (rec: CrdbRecord): Crdb {
     deletingTaskId: rec.deleting_task_id ?? null
   }
 }
-
-export type EngineState = Omit<ClusterState, 'faults'>

@@ -1,0 +1,73 @@
+import { resumeTime, type Clock } from './clock.js'
+import type { Crdb } from './crdbs.js'
+import type { Random } from './random.js'
+import { crdbToRecord, parseTime, recordToCrdb, recordToTask, StateError, taskToRecord } from './records.js'
+import type { EngineState } from './records-schema.js'
+import type { Task, TaskDefaults } from './task.js'
+
+/** Everything an engine holds, at millisecond precision, for a state file or an export. */
+export function snapshotOf (clock: Clock, tasks: Iterable<Task>, crdbs: Iterable<Crdb>): EngineState {
+  return {
+    clock: { mode: clock.mode, now: new Date(clock.now()).toISOString(), offset_ms: clock.offsetFromSystem(), scale: clock.scale },
+    tasks: Array.from(tasks, taskToRecord),
+    crdbs: Array.from(crdbs, crdbToRecord)
+  }
+}
+
+/** A state read and checked, ready to replace an engine's: applying it cannot fail. */
+export interface LoadedState {
+  /** Where the clock resumes, when the state has a clock. */
+  resumeAt: number | undefined
+  tasks: Map<string, Task>
+  crdbs: Map<string, Crdb>
+}
+
+export interface LoadContext {
+  clock: Clock
+  defaults: TaskDefaults
+  /** Makes the ids a state leaves out. */
+  ids: Random
+  /** Live tasks this engine may keep, and how many the shared budget has left for it. */
+  maxTasks: number
+  budgetLeft: number
+  /** Says how the budget is shared, for the message when it is exceeded. */
+  budgetMessage: (tasks: number) => string
+}
+
+/**
+ * Reads a saved or hand-written state. Throws `StateError` naming the field when it cannot be
+ * loaded; changes nothing either way.
+ */
+export function loadState (state: EngineState, ctx: LoadContext): LoadedState {
+  const saved = state.clock
+  const savedNow = saved?.now === undefined ? undefined : parseTime(saved.now, 'clock.now')
+  const resumeAt = resumeTime({
+    ...(saved?.mode === undefined ? {} : { mode: saved.mode }),
+    ...(savedNow === undefined ? {} : { now: savedNow }),
+    ...(saved?.offset_ms === undefined ? {} : { offsetMs: saved.offset_ms })
+  }, () => ctx.clock.system())
+  const d = ctx.defaults
+  const records = {
+    now: resumeAt ?? ctx.clock.now(),
+    durations: d.durations,
+    resultTtl: d.resultTtl,
+    clusterName: d.clusterName,
+    defaultClusters: d.clusters,
+    defaultFailErrors: d.failErrors,
+    newId: () => ctx.ids.uuid()
+  }
+  const tasks = new Map<string, Task>()
+  for (const [i, record] of (state.tasks ?? []).entries()) {
+    const task = recordToTask(record, records, `tasks[${i}]`)
+    if (tasks.has(task.id)) throw new StateError(`tasks[${i}].id "${task.id}" is listed twice.`)
+    tasks.set(task.id, task)
+  }
+  if (tasks.size > ctx.maxTasks) throw new StateError(`The state holds ${tasks.size} tasks, more than --max-tasks (${ctx.maxTasks}).`)
+  if (tasks.size > ctx.budgetLeft) throw new StateError(ctx.budgetMessage(tasks.size))
+  const crdbs = new Map<string, Crdb>()
+  for (const [i, record] of (state.crdbs ?? []).entries()) {
+    if (crdbs.has(record.guid)) throw new StateError(`crdbs[${i}].guid "${record.guid}" is listed twice.`)
+    crdbs.set(record.guid, recordToCrdb(record))
+  }
+  return { resumeAt, tasks, crdbs }
+}
