@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { Value } from '@sinclair/typebox/value'
 import { Type } from '@sinclair/typebox'
 import { FaultRuleInputSchema, type FaultRuleInput } from './faults.js'
+import { checkAgainst } from './schema-check.js'
 
 /**
  * Reads `--faults FILE`: a JSON array of fault rules, as `POST /__emulator/faults` takes them.
@@ -26,12 +26,7 @@ export function readFaultsFile (path: string): FaultRuleInput[] {
 const RulesSchema = Type.Array(FaultRuleInputSchema)
 
 export function parseFaultRules (data: unknown, source: string): FaultRuleInput[] {
-  const error = Value.Errors(RulesSchema, data).First()
-  if (error !== undefined) {
-    const where = error.path === '' ? 'the file' : error.path.replace(/^\/(\d+)/, (_, i: string) => `rule ${Number(i) + 1}`).replaceAll('/', '.')
-    const expected = (error.schema as { description?: string }).description
-    const what = expected === undefined ? error.message.toLowerCase() : `must be ${expected}`
-    throw new Error(`Invalid ${source}: ${where} ${what} (expected a JSON array of {"match", "action", "times", "probability"} rules).`)
-  }
+  const problem = checkAgainst(RulesSchema, data, 'it must be a JSON array', { items: 'rule' })
+  if (problem !== undefined) throw new Error(`Invalid ${source}: ${problem} (expected a JSON array of {"match", "action", "times", "probability"} rules).`)
   return data as FaultRuleInput[]
 }

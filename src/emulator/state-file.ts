@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { open, rename } from 'node:fs/promises'
-import { Value } from '@sinclair/typebox/value'
+import { checkAgainst } from './schema-check.js'
 import { StateSchema, type State } from './state-schema.js'
 
 /**
@@ -22,12 +22,8 @@ export function readStateFile (path: string, what: '--state-file' | '--fixtures'
   } catch {
     throw new Error(`Failed to load ${what} ${path}: it is not valid JSON (a torn or hand-edited file?). It was left as it is.`)
   }
-  const error = Value.Errors(StateSchema, data).First()
-  if (error !== undefined) {
-    const where = error.path === '' ? 'the file' : error.path.slice(1).replaceAll('/', '.')
-    const expected = (error.schema as { description?: string }).description
-    throw new Error(`Failed to load ${what} ${path}: ${where} ${expected === undefined ? error.message.toLowerCase() : `must be ${expected}`}. It was left as it is.`)
-  }
+  const problem = checkAgainst(StateSchema, data, 'it must be a JSON object with "namespaces"')
+  if (problem !== undefined) throw new Error(`Failed to load ${what} ${path}: ${problem}. It was left as it is.`)
   return data as State
 }
 

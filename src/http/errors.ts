@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
 import type { SchemaErrorDataVar } from 'fastify/types/schema.js'
+import { describeProblem, fieldPath, type SchemaProblem } from '../engine/schema-kit.js'
 
 /**
  * The one catalog of error codes: HTTP status and the default description. Engine refusals use
@@ -130,7 +131,7 @@ export function formatSchemaErrors (errors: FastifySchemaValidationError[], data
   // a union reports each branch's complaint, then its own: its own says what is expected
   const e = errors.find((x) => x.keyword === 'anyOf') ?? errors[0]
   if (e === undefined) return new Error(`Invalid ${dataVar}.`)
-  const path = e.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replaceAll('/', '.')
+  const path = fieldPath(e.instancePath)
   const params = e.params as Record<string, unknown>
   const expected = (e as { parentSchema?: { description?: string } }).parentSchema?.description
   const data = (e as { data?: unknown }).data
@@ -141,21 +142,21 @@ export function formatSchemaErrors (errors: FastifySchemaValidationError[], data
     return new Error(`Invalid ${what} "${name}"${shown}: expected ${expected ?? e.message ?? 'a valid value'}.`)
   }
   const where = dataVar === 'body' ? 'request body' : 'path parameter'
-  if (e.keyword === 'additionalProperties') {
-    return new Error(`Invalid ${where}: unknown field "${join(path, String(params.additionalProperty))}".`)
-  }
-  if (e.keyword === 'required') {
-    return new Error(`Invalid ${where}: field "${join(path, String(params.missingProperty))}" is required.`)
-  }
-  if (path === '') return new Error(`Invalid ${where}: ${dataVar === 'body' ? 'it must be a JSON object' : e.message ?? 'invalid'}.`)
-  const message = e.keyword === 'enum' && Array.isArray(params.allowedValues)
-    ? `must be one of ${params.allowedValues.join(', ')}`
-    : expected !== undefined ? `must be ${expected}` : e.message ?? 'is invalid'
-  return new Error(`Invalid ${where}: field "${path}" ${message}.`)
+  const problem: SchemaProblem = e.keyword === 'required'
+    ? { pointer: e.instancePath, kind: 'required', field: String(params.missingProperty), message: e.message ?? '' }
+    : e.keyword === 'additionalProperties'
+      ? { pointer: e.instancePath, kind: 'unknown', field: String(params.additionalProperty), message: e.message ?? '' }
+      : {
+          pointer: e.instancePath,
+          kind: e.keyword === 'enum' ? 'enum' : 'other',
+          ...(Array.isArray(params.allowedValues) ? { allowed: params.allowedValues as unknown[] } : {}),
+          ...(expected === undefined ? {} : { expected }),
+          message: e.message ?? 'is invalid'
+        }
+  return new Error(`Invalid ${where}: ${describeProblem(problem, dataVar === 'body' ? 'it must be a JSON object' : e.message ?? 'invalid')}.`)
 }
 
 const shorten = (text: string): string => text.length > 200 ? `${text.slice(0, 200)}...` : text
-const join = (path: string, field: string): string => path === '' ? field : `${path}.${field}`
 const headerName = (lower: string): string => lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()).replace('Ttl', 'TTL').replace(/-Id$/, '-ID')
 
 /**

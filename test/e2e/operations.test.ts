@@ -168,6 +168,6 @@ describe('--fixtures', () => {
     const { code, stderr } = await exitOf(['--fixtures', bad])
     expect(code).toBe(2)
     expect(stderr.trim().split('\n')).toHaveLength(1)
-    expect(stderr).toContain('namespaces.default.tasks.0.phase')
+    expect(stderr).toContain('field "namespaces.default.tasks[0].phase"')
   })
 })
