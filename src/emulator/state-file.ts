@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
-import { open, rename } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { open, rename, rm } from 'node:fs/promises'
 import { checkAgainst } from './schema-check.js'
 import { StateSchema, type State } from './state-schema.js'
 
@@ -27,29 +28,49 @@ export function readStateFile (path: string, what: '--state-file' | '--fixtures'
   return data as State
 }
 
-/** Writes a file so that a reader sees the old or the new one, never a torn one. */
+/**
+ * A new temp file beside `path`, uniquely named and opened with O_EXCL (`wx`): it is never one
+ * that exists already, nor a symlink planted there.
+ */
+const tempName = (path: string): string => `${path}.${randomUUID()}.tmp`
+
+/**
+ * Writes a file so that a reader sees the old or the new one, never a torn one: the whole text
+ * to a new temp file, synced, then renamed over `path`. On any failure the temp file is removed
+ * and `path` is left as it was.
+ */
 export async function writeFileAtomic (path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`
-  const handle = await open(tmp, 'w')
+  const tmp = tempName(path)
   try {
-    await handle.writeFile(text)
-    await handle.sync()
-  } finally {
-    await handle.close()
+    const handle = await open(tmp, 'wx')
+    try {
+      await handle.writeFile(text)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
   }
-  await rename(tmp, path)
 }
 
 export function writeFileAtomicSync (path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`
-  const fd = openSync(tmp, 'w')
+  const tmp = tempName(path)
   try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
+    const fd = openSync(tmp, 'wx')
+    try {
+      writeFileSync(fd, text) // loops until every byte is written, unlike one writeSync
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, path)
+  } catch (err) {
+    rmSync(tmp, { force: true })
+    throw err
   }
-  renameSync(tmp, path)
 }
 
 export interface StateSaver {
