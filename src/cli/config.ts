@@ -80,7 +80,7 @@ const BOOLEAN_FLAGS = new Set(['--no-control', '--tls'])
 
 const setting = <K extends keyof Config>(s: Setting<K>): Setting<K> => s
 
-/** The one list of settings: flags, environment variables, defaults, --help and the README table. */
+/** The one list of settings: flags, environment variables, defaults, --help and the table in docs/configuration.md. */
 export const SETTINGS = [
   setting({ key: 'host', flag: '--host', env: 'HOST', default: '127.0.0.1', expects: 'a host name or IP address', meaning: 'Address to listen on; `0.0.0.0` listens on every interface (in a container).', parse: (raw) => raw.trim() === '' ? undefined : raw.trim() }),
   setting({ key: 'port', flag: '--port', env: 'PORT', default: '8080', expects: 'an integer from 0 to 65535 (0 picks a free port)', meaning: 'Port to listen on; `0` picks a free one (the start-up line says which).', parse: integer(0, 65535) }),

@@ -4,7 +4,7 @@ import { describeProblem, fieldPath, type SchemaProblem } from '../engine/schema
 
 /**
  * The one catalog of error codes: HTTP status and the default description. Engine refusals use
- * the same codes (see `Refusal` in the engine). The README's error table is checked against it.
+ * the same codes (see `RefusalReason` in the engine). docs/api.md's error table is checked against it.
  */
 export const ERRORS = {
   invalid_request: { status: 400, description: 'The request is not valid.' },

@@ -7,8 +7,13 @@ import { CancelResponseSchema, ControlTaskParamsSchema, errorResponses, ForceQue
 import { toClockWire, toControlTime, toCrdbWire, toTaskVerboseWire } from '../wire.js'
 import { cancelTask } from './tasks.js'
 
-/** The dashboard's files, read once: dist/ui (built from src/ui) beside dist/http. */
-const UI = new URL('../../ui/', import.meta.url)
+/**
+ * The dashboard's files, read once: dist/ui (built from src/ui) beside dist/http. Run from
+ * source (`npm run dev`, tests), this module is in src/http, and src/ui has no compiled app.js:
+ * the files are then the ones `npm run build:ui` put in dist/ui.
+ */
+const HERE = new URL('../../ui/', import.meta.url)
+const UI = HERE.pathname.endsWith('/src/ui/') ? new URL('../../../dist/ui/', import.meta.url) : HERE
 const FILES = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
@@ -25,7 +30,7 @@ const RECENT_REQUESTS = 200
  * for the code under test).
  */
 export const dashboardRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // read once, on first use (running from source, as tests do, there is no compiled app.js)
+  // read once, on first use: a test that never opens the dashboard needs no build
   const files = new Map<UiFile, Buffer>()
   const file = (name: UiFile): Buffer => {
     let content = files.get(name)
@@ -33,7 +38,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox = async (app) => {
       try {
         content = readFileSync(new URL(name, UI))
       } catch {
-        throw new ApiError('not_found', `The dashboard's ${name} is missing: run npm run build.`)
+        throw new ApiError('not_found', `The dashboard's ${name} is missing: run npm run build (or npm run build:ui).`)
       }
       files.set(name, content)
     }

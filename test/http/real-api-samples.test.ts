@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { Value } from '@sinclair/typebox/value'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { TaskSchema } from '../src/http/schemas.js'
-import { makeApp, type TestApp } from './http/helpers.js'
+import { TaskSchema } from '../../src/http/schemas.js'
+import { makeApp, type TestApp } from './helpers.js'
 
 type Sample = { situation: string, body: Record<string, unknown> }
-const samples = JSON.parse(readFileSync(new URL('../fixtures/real-api-samples.json', import.meta.url), 'utf8')) as Record<string, Sample | string>
+const samples = JSON.parse(readFileSync(new URL('../../fixtures/real-api-samples.json', import.meta.url), 'utf8')) as Record<string, Sample | string>
 const sample = (name: string): Record<string, unknown> => (samples[name] as Sample).body
 
 let t: TestApp

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeApp, type TestApp } from './http/helpers.js'
+import { makeApp, type TestApp } from './helpers.js'
 
 let t: TestApp
 beforeAll(async () => { t = await makeApp() })
@@ -25,7 +25,7 @@ describe('GET /__emulator/openapi.json', () => {
 
   it('matches the committed docs/openapi.json (run `npm run openapi` after changing a schema)', async () => {
     const served = (await t.app.inject({ method: 'GET', url: '/__emulator/openapi.json' })).json()
-    const committed = JSON.parse(readFileSync(new URL('../docs/openapi.json', import.meta.url), 'utf8'))
+    const committed = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'))
     expect(served).toEqual(committed)
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, SETTINGS, USAGE, type Config } from '../src/cli/config.js'
+import { ConfigError, loadConfig, SETTINGS, USAGE, type Config } from '../../src/cli/config.js'
 
 const run = (argv: string[], env: Record<string, string> = {}): Config => {
   const request = loadConfig(argv, env)

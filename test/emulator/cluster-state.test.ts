@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest'
-import { exportClusterState, importClusterState, type ClusterOptions, type FakeCluster } from '../src/emulator/cluster.js'
-import { NamespaceRegistry } from '../src/emulator/namespaces.js'
-import { StateError } from '../src/engine/records.js'
-import type { FaultRequest, FaultRuleInput } from '../src/emulator/faults.js'
-import { STATE_FORMAT, type ClusterState, type State } from '../src/emulator/state-schema.js'
+import { exportClusterState, importClusterState, type ClusterOptions, type FakeCluster } from '../../src/emulator/cluster.js'
+import { NamespaceRegistry } from '../../src/emulator/namespaces.js'
+import { StateError } from '../../src/engine/records.js'
+import type { FaultRequest, FaultRuleInput } from '../../src/emulator/faults.js'
+import { STATE_FORMAT, type ClusterState, type State } from '../../src/emulator/state-schema.js'
 
 const OPTIONS: ClusterOptions = {
   clock: 'manual',

@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs'
 import { ESLint } from 'eslint'
 import { describe, expect, it } from 'vitest'
-import { LAYERS } from '../eslint.config.js'
+import { LAYERS } from '../../eslint.config.js'
 
-const eslint = new ESLint({ cwd: new URL('..', import.meta.url).pathname })
+const eslint = new ESLint({ cwd: new URL('../..', import.meta.url).pathname })
 
 /** The rules lint reports for `code` as if it were the file at `path`. */
 async function violations (path: string, code: string): Promise<string[]> {
@@ -13,7 +13,7 @@ async function violations (path: string, code: string): Promise<string[]> {
 
 describe('the layer check', () => {
   it('knows every folder of src/: a checked layer, or the shell (cli, lib) and the browser page (ui)', () => {
-    const folders = readdirSync(new URL('../src', import.meta.url), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    const folders = readdirSync(new URL('../../src', import.meta.url), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
     expect(folders).toEqual([...Object.keys(LAYERS), 'cli', 'lib', 'ui'].sort())
   })
 
