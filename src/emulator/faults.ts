@@ -38,7 +38,6 @@ export const FaultRuleInputSchema = Type.Object({
 }, { additionalProperties: false })
 
 export type FaultRuleInput = Static<typeof FaultRuleInputSchema>
-export type FaultMatch = NonNullable<FaultRuleInput['match']>
 export type FaultAction = FaultRuleInput['action']
 
 export interface FaultRule extends Required<Pick<FaultRuleInput, 'match' | 'action'>> {

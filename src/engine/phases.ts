@@ -30,7 +30,6 @@ export type Phase = keyof typeof PHASES
 export type ActivePhase = 'queued' | 'running' | 'commit'
 export type EndPhase = 'completed' | 'failed' | 'canceled'
 export type WireStatus = (typeof PHASES)[Phase]['status']
-export type CancelRule = (typeof PHASES)[Phase]['cancel']
 
 /** The phase a task is in when it is made. */
 export const FIRST_PHASE = 'queued' satisfies ActivePhase

@@ -43,7 +43,7 @@ const ChangeSchema = Type.Union([
   Type.Object({ kind: Type.Literal('flush') })
 ], { description: 'the CRDB change the task applies when it completes' })
 
-export const TaskRecordSchema = Type.Object({
+const TaskRecordSchema = Type.Object({
   id: Type.Optional(Type.String({ pattern: TASK_ID_PATTERN })),
   operation: Type.Optional(StringEnum(OPERATIONS)),
   phase: Type.Optional(StringEnum(PHASE_NAMES)),
@@ -77,7 +77,7 @@ export const TaskRecordSchema = Type.Object({
 }, { additionalProperties: false })
 export type TaskRecord = Static<typeof TaskRecordSchema>
 
-export const CrdbRecordSchema = Type.Object({
+const CrdbRecordSchema = Type.Object({
   ...CrdbDraftSchema.properties,
   guid: Type.String({ minLength: 1 }),
   status: Type.Optional(StringEnum(CRDB_STATUSES)),

@@ -37,7 +37,7 @@ export interface AppDeps {
 }
 
 /** How deep a JSON body may nest objects and arrays. */
-export const MAX_JSON_DEPTH = 64
+const MAX_JSON_DEPTH = 64
 
 /** The deepest nesting of objects and arrays in a JSON text (strings skipped), in one pass. */
 export function nestingDepth (text: string): number {

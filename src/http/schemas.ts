@@ -15,14 +15,14 @@ import { FaultActionSchema } from '../emulator/faults.js'
 /** `true`, `false`, `1` or `0`, in any case. */
 const BOOLEAN_WORDS = ['true', 'false', '1', '0']
 const caseless = (word: string): string => [...word].map((c) => /[a-z]/.test(c) ? `[${c}${c.toUpperCase()}]` : c).join('')
-export const BooleanParamSchema = Type.String({
+const BooleanParamSchema = Type.String({
   pattern: `^(?:${BOOLEAN_WORDS.map(caseless).join('|')})$`,
   description: 'true, false, 1 or 0 (any case)'
 })
 export const parseBooleanParam = (value: string | undefined): boolean =>
   value !== undefined && (value === '1' || value.toLowerCase() === 'true')
 
-export const ErrorSchema = Type.Object({
+const ErrorSchema = Type.Object({
   error_code: Type.String({ description: 'snake_case code, e.g. task_not_found' }),
   description: Type.String()
 })
@@ -38,7 +38,7 @@ const taskFields = {
   errors: Type.Optional(Type.Array(TaskErrorSchema))
 }
 
-export const ProgressSchema = Type.Object({
+const ProgressSchema = Type.Object({
   worker: StringEnum(PHASE_NAMES),
   clusters: Type.Array(Type.Object({ name: Type.String(), progress: StringEnum(PHASE_NAMES) }))
 }, { description: 'The task\'s phase, overall and per participating cluster (verbose=true only)' })
@@ -59,6 +59,7 @@ export const ResultTtlHeadersSchema = Type.Object({
 })
 
 export const CancelResponseSchema = Type.Object({ id: Type.String(), status: StringEnum(WIRE_STATUSES) })
+export type CancelWire = Static<typeof CancelResponseSchema>
 
 // ---- control API ----
 
@@ -137,7 +138,7 @@ const CrdbClusterInSchema = Type.Object({
   }, { description: 'used by a real cluster to reach the other; never stored or shown' }))
 })
 
-export const CrdbInstanceInSchema = Type.Object({
+const CrdbInstanceInSchema = Type.Object({
   cluster: CrdbClusterInSchema,
   compression: Type.Optional(Type.Integer({ minimum: 0, maximum: 6, description: 'an integer from 0 to 6' })),
   db_config: Type.Optional(FreeObject('settings that override default_db_config on this instance'))
@@ -196,6 +197,7 @@ export const FaultRuleSchema = Type.Object({
   probability: Type.Number(),
   hits: Type.Integer({ description: 'requests the rule has hit so far' })
 })
+export type FaultRuleWire = Static<typeof FaultRuleSchema>
 
 export const FaultParamsSchema = Type.Object({ id: Type.String() })
 
@@ -214,6 +216,7 @@ export const JournalEntrySchema = Type.Object({
   at: Type.String({ description: 'emulated time the request arrived, ISO-8601 with ms' }),
   duration_ms: Type.Number()
 })
+export type JournalEntryWire = Static<typeof JournalEntrySchema>
 
 export const RunBodySchema = Type.Object({
   task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'a task id' })),
@@ -237,10 +240,11 @@ export const NamespaceSchema = Type.Object({
   tasks: Type.Integer({ description: 'live tasks' }),
   clock: ClockSchema
 })
+export type NamespaceWire = Static<typeof NamespaceSchema>
 
 // ---- the dashboard ----
 
-export const OverviewTaskSchema = Type.Object({
+const OverviewTaskSchema = Type.Object({
   task: TaskSchema,
   phase: StringEnum(PHASE_NAMES),
   created_at: Type.String(),

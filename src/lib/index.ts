@@ -14,19 +14,30 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { pino } from 'pino'
-import { EmulatorClient, type ClockWire, type FaultRule, type FaultRuleInput, type HistoryWire, type JournalEntry, type JournalFilter, type TaskSpecBody, type TaskWire } from './client.js'
+import type { FaultRuleInput } from '../emulator/faults.js'
+import { makeHandle, type Emulator } from './handle.js'
+import { Transport } from './transport.js'
 import { loadConfig, type Config, type LogLevel } from '../cli/config.js'
 import type { ClockMode } from '../engine/clock.js'
 import type { Durations } from '../engine/engine.js'
-import type { WireStatus } from '../engine/phases.js'
 import { assemble } from '../cli/assemble.js'
 import type { User } from '../emulator/users.js'
 
-export { EmulatorClient, EmulatorError } from './client.js'
-export type { ClientOptions, CrdbWire, ClockWire, HistoryWire, MutationOptions, TaskWire, FaultRule, FaultRuleInput, JournalEntry, JournalFilter, TaskSpecBody } from './client.js'
+export { EmulatorClient, type MutationOptions } from './client.js'
+export type { Emulator, NamespaceSettings } from './handle.js'
+export { EmulatorError, type ClientOptions } from './transport.js'
 export type { Role, User } from '../emulator/users.js'
 export { ROLES } from '../emulator/users.js'
 export type { WireStatus } from '../engine/phases.js'
+export type { FaultRuleInput } from '../emulator/faults.js'
+export type { JournalFilter } from '../emulator/journal.js'
+export type { State } from '../emulator/state-schema.js'
+/** Every shape the API answers with, as the schemas that serialise it say. */
+export type {
+  AmendTaskBody, CancelWire, ClockWire, CreateCrdbBody, CreateTaskBody, CreateTaskBody as TaskSpecBody, CrdbWire,
+  FaultRuleWire, FaultRuleWire as FaultRule, HistoryWire, JournalEntryWire, JournalEntryWire as JournalEntry,
+  NamespaceWire, PatchCrdbBody, TaskWire
+} from '../http/schemas.js'
 
 export interface EmulatorOptions {
   /**
@@ -65,49 +76,6 @@ export interface EmulatorOptions {
   logger?: LogLevel | FastifyBaseLogger
 }
 
-/** The test's handle on an emulator: its URL, a typed client, and the control API. */
-export interface Emulator {
-  /** Base URL of the emulated cluster, e.g. `http://127.0.0.1:41234` (or `.../ns/{name}`). */
-  readonly url: string
-  /** The namespace the handle works in (`default` unless one was asked for). */
-  readonly namespace: string
-  /** A typed client, logged in as an admin. */
-  readonly client: EmulatorClient
-  readonly clock: {
-    get: () => Promise<ClockWire>
-    /** Moves emulated time forward, firing every due transition and expiry in order. */
-    advance: (seconds: number) => Promise<ClockWire>
-  }
-  readonly tasks: {
-    /** Creates a task directly (the control API's `POST /__emulator/tasks`). */
-    create: (spec?: TaskSpecBody) => Promise<TaskWire>
-    /** Moves a task to its next phase now. */
-    step: (id: string) => Promise<TaskWire>
-    history: (id: string) => Promise<HistoryWire>
-    /** Changes an active task: durations, outcome, errors, cancel settings. */
-    amend: (id: string, changes: Omit<TaskSpecBody, 'id' | 'crdb_guid' | 'operation'>) => Promise<TaskWire>
-  }
-  /** Moves time event by event until the task has `status`; rejects with `unreachable` when it never can. */
-  runUntil: (taskId: string, status: WireStatus) => Promise<TaskWire>
-  /** Moves time event by event until no task is active. */
-  runUntilIdle: () => Promise<void>
-  /** Forgets every task and CRDB (and restarts a seeded id sequence). */
-  reset: () => Promise<void>
-  readonly faults: {
-    add: (rule: FaultRuleInput) => Promise<FaultRule>
-    list: () => Promise<FaultRule[]>
-    remove: (id: string) => Promise<void>
-    clear: () => Promise<void>
-  }
-  readonly requests: {
-    /** The journal of `/v1` requests, newest last. */
-    list: (filter?: JournalFilter) => Promise<JournalEntry[]>
-    clear: () => Promise<void>
-  }
-  /** Stops an in-process emulator; for a namespace made by `createEmulator({ url })`, removes it. */
-  close: () => Promise<void>
-}
-
 /**
  * Starts an emulator in this process, on 127.0.0.1 and a free port, with a manual clock.
  *
@@ -142,20 +110,23 @@ export async function createEmulator (options: EmulatorOptions = {}): Promise<Em
     await app.close()
     throw new Error('Failed to create the emulator: no user has the admin role, so the control API is out of reach. Add one to `users`.')
   }
-  return handle(new EmulatorClient({ url, username: admin.email, password: admin.password }), 'default', async () => { await app.close() })
+  const http = new Transport({ url, username: admin.email, password: admin.password })
+  return makeHandle(http, http, 'default', async () => { await app.close() })
 }
 
 /** A namespace of its own on a running emulator, so that parallel suites never meet. */
 async function useRemoteNamespace (options: EmulatorOptions & { url: string }): Promise<Emulator> {
   const credentials = { ...(options.username === undefined ? {} : { username: options.username }), ...(options.password === undefined ? {} : { password: options.password }) }
-  const root = new EmulatorClient({ url: options.url, ...credentials })
+  const root = new Transport({ url: options.url, ...credentials })
   const namespace = options.namespace ?? `t-${randomUUID().slice(0, 13)}`
-  await root.putNamespace(namespace, {
+  const handle = makeHandle(new Transport({ url: `${root.url}/ns/${namespace}`, ...credentials }), root, namespace, async () => {
+    await handle.namespaces.delete(namespace)
+  })
+  await handle.namespaces.put(namespace, {
     ...(options.clock === undefined ? { clock: 'manual' } : { clock: options.clock }),
     ...(options.timeScale === undefined ? {} : { time_scale: options.timeScale })
   })
-  const client = new EmulatorClient({ url: `${root.url}/ns/${namespace}`, ...credentials })
-  return handle(client, namespace, async () => { await root.deleteNamespace(namespace) })
+  return handle
 }
 
 /**
@@ -168,35 +139,7 @@ async function useRemoteNamespace (options: EmulatorOptions & { url: string }): 
  */
 export function connectEmulator (options: { url: string, username?: string, password?: string, namespace?: string }): Emulator {
   const { namespace, ...rest } = options
-  const url = namespace === undefined ? rest.url : `${rest.url.replace(/\/+$/, '')}/ns/${namespace}`
-  return handle(new EmulatorClient({ ...rest, url }), namespace ?? 'default', async () => {})
-}
-
-function handle (client: EmulatorClient, namespace: string, close: () => Promise<void>): Emulator {
-  return {
-    url: client.url,
-    namespace,
-    client,
-    clock: { get: async () => await client.clock(), advance: async (seconds) => await client.advance(seconds) },
-    tasks: {
-      create: async (spec) => await client.createTask(spec),
-      step: async (id) => await client.stepTask(id),
-      history: async (id) => await client.history(id),
-      amend: async (id, changes) => await client.amendTask(id, changes)
-    },
-    runUntil: async (taskId, status) => (await client.runUntil(taskId, status)).task,
-    runUntilIdle: async () => { await client.runUntilIdle() },
-    reset: async () => { await client.reset() },
-    faults: {
-      add: async (rule) => await client.addFault(rule),
-      list: async () => await client.listFaults(),
-      remove: async (id) => { await client.removeFault(id) },
-      clear: async () => { await client.clearFaults() }
-    },
-    requests: {
-      list: async (filter) => await client.listRequests(filter),
-      clear: async () => { await client.clearRequests() }
-    },
-    close
-  }
+  const root = new Transport(rest)
+  const http = namespace === undefined ? root : new Transport({ ...rest, url: `${root.url}/ns/${namespace}` })
+  return makeHandle(http, root, namespace ?? 'default', async () => {})
 }

@@ -103,7 +103,7 @@ describe('connectEmulator', () => {
     expect((await remote.runUntil(task.id, 'finished')).status).toBe('finished')
     expect((await emulator.client.getTask('remote')).status).toBe('finished')
     await remote.close()
-    expect((await emulator.client.health()).status).toBe('ok')
+    expect((await emulator.health()).status).toBe('ok')
   })
 })
 
@@ -118,12 +118,12 @@ describe('createEmulator({ url }) against a shared emulator', () => {
     await a.clock.advance(600)
     expect((await a.client.listTasks())).toEqual([])
     expect((await b.client.getTask('shared-id')).status).toBe('queued')
-    const listed = (await emulator.client.listNamespaces()).map((n) => n.name)
+    const listed = (await emulator.namespaces.list()).map((n) => n.name)
     expect(listed).toContain('suite-a')
     expect(listed).toContain(b.namespace)
     await a.close()
     await b.close()
-    expect((await emulator.client.listNamespaces()).map((n) => n.name)).toEqual(['default'])
+    expect((await emulator.namespaces.list()).map((n) => n.name)).toEqual(['default'])
   })
 
   it('connects to an existing namespace by name', async () => {

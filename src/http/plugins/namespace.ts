@@ -18,7 +18,7 @@ declare module 'fastify' {
 }
 
 /** `/ns/{name}/rest`, with a valid name. */
-export const NAMESPACED = /^\/ns\/([a-z0-9-]{1,64})(\/.*)?$/
+const NAMESPACED = /^\/ns\/([a-z0-9-]{1,64})(\/.*)?$/
 
 /** `/ns/{name}/...` is `...` in namespace `name`: routes, faults and the journal see no prefix. */
 export function stripNamespace (url: string): string {

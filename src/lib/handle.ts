@@ -1,0 +1,126 @@
+import type { JournalFilter } from '../emulator/journal.js'
+import type { FaultRuleInput } from '../emulator/faults.js'
+import type { State } from '../emulator/state-schema.js'
+import type { WireStatus } from '../engine/phases.js'
+import type { AmendTaskBody, ClockWire, CreateTaskBody, FaultRuleWire, HistoryWire, JournalEntryWire, NamespaceWire, TaskWire } from '../http/schemas.js'
+import { EmulatorClient } from './client.js'
+import { enc, type Transport } from './transport.js'
+
+/** A namespace's clock settings, taken when it is made. */
+export interface NamespaceSettings { clock?: 'real' | 'manual', time_scale?: number }
+
+/**
+ * The test's handle on an emulator: its URL, a typed client of the real API (`client`), and the
+ * emulator's control API, one method per thing a test does.
+ */
+export interface Emulator {
+  /** Base URL of the emulated cluster, e.g. `http://127.0.0.1:41234` (or `.../ns/{name}`). */
+  readonly url: string
+  /** The namespace the handle works in (`default` unless one was asked for). */
+  readonly namespace: string
+  /** A typed client of the real API (`/v1`), logged in as an admin. */
+  readonly client: EmulatorClient
+  readonly clock: {
+    get: () => Promise<ClockWire>
+    /** Moves emulated time forward, firing every due transition and expiry in order. */
+    advance: (seconds: number) => Promise<ClockWire>
+  }
+  readonly tasks: {
+    /** Creates a task directly (the control API's `POST /__emulator/tasks`). */
+    create: (spec?: CreateTaskBody) => Promise<TaskWire>
+    /** Moves a task to its next phase now. */
+    step: (id: string) => Promise<TaskWire>
+    history: (id: string) => Promise<HistoryWire>
+    /** Changes an active task: durations, outcome, errors, cancel settings. */
+    amend: (id: string, changes: AmendTaskBody) => Promise<TaskWire>
+  }
+  /** Moves time event by event until the task has `status`; rejects with `unreachable` when it never can. */
+  runUntil: (taskId: string, status: WireStatus) => Promise<TaskWire>
+  /** Moves time event by event until no task is active. */
+  runUntilIdle: () => Promise<void>
+  /** Forgets every task and CRDB (and restarts a seeded id sequence). */
+  reset: () => Promise<void>
+  readonly faults: {
+    add: (rule: FaultRuleInput) => Promise<FaultRuleWire>
+    list: () => Promise<FaultRuleWire[]>
+    remove: (id: string) => Promise<void>
+    clear: () => Promise<void>
+  }
+  readonly requests: {
+    /** The journal of `/v1` requests, newest last. */
+    list: (filter?: JournalFilter) => Promise<JournalEntryWire[]>
+    clear: () => Promise<void>
+  }
+  /** The emulator's namespaces (every handle sees them all). */
+  readonly namespaces: {
+    list: () => Promise<NamespaceWire[]>
+    /** Makes a namespace, or finds an existing one. */
+    put: (name: string, settings?: NamespaceSettings) => Promise<NamespaceWire>
+    delete: (name: string) => Promise<void>
+  }
+  /** This namespace's whole state (tasks, CRDBs, clock, faults), to save and load. */
+  readonly state: {
+    export: () => Promise<State>
+    import: (state: State) => Promise<void>
+  }
+  /** `GET /__emulator/health`. */
+  health: () => Promise<{ status: 'ok' }>
+  /** Stops an in-process emulator; for a namespace made by `createEmulator({ url })`, removes it. */
+  close: () => Promise<void>
+}
+
+/**
+ * A handle over `http` (the namespace's base URL); `root` is the emulator's base URL, where
+ * namespaces are managed.
+ */
+export function makeHandle (http: Transport, root: Transport, namespace: string, close: () => Promise<void>): Emulator {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => await http.request<T>(method, path, body)
+  return {
+    url: http.url,
+    namespace,
+    client: new EmulatorClient(http),
+    clock: {
+      get: async () => await call('GET', '/__emulator/clock'),
+      advance: async (seconds) => await call('POST', '/__emulator/clock/advance', { seconds })
+    },
+    tasks: {
+      create: async (spec = {}) => await call('POST', '/__emulator/tasks', spec),
+      step: async (id) => await call('POST', `/__emulator/tasks/${enc(id)}/step`, {}),
+      history: async (id) => await call('GET', `/__emulator/tasks/${enc(id)}/history`),
+      amend: async (id, changes) => await call('PATCH', `/__emulator/tasks/${enc(id)}`, changes)
+    },
+    runUntil: async (taskId, status) => (await call<{ task: TaskWire }>('POST', '/__emulator/clock/run', { task_id: taskId, status })).task,
+    runUntilIdle: async () => { await call('POST', '/__emulator/clock/run', {}) },
+    reset: async () => { await call('POST', '/__emulator/reset', {}) },
+    faults: {
+      add: async (rule) => await call('POST', '/__emulator/faults', rule),
+      list: async () => await call('GET', '/__emulator/faults'),
+      remove: async (id) => { await call('DELETE', `/__emulator/faults/${enc(id)}`) },
+      clear: async () => { await call('DELETE', '/__emulator/faults') }
+    },
+    requests: {
+      list: async (filter = {}) => await call('GET', `/__emulator/requests${journalQuery(filter)}`),
+      clear: async () => { await call('DELETE', '/__emulator/requests') }
+    },
+    namespaces: {
+      list: async () => await root.request('GET', '/__emulator/namespaces'),
+      put: async (name, settings = {}) => await root.request('PUT', `/__emulator/namespaces/${enc(name)}`, settings),
+      delete: async (name) => { await root.request('DELETE', `/__emulator/namespaces/${enc(name)}`) }
+    },
+    state: {
+      export: async () => await call('GET', '/__emulator/state'),
+      import: async (state) => { await call('PUT', '/__emulator/state', state) }
+    },
+    health: async () => await call('GET', '/__emulator/health'),
+    close
+  }
+}
+
+function journalQuery (filter: JournalFilter): string {
+  const query = new URLSearchParams()
+  if (filter.method !== undefined) query.set('method', filter.method)
+  if (filter.path !== undefined) query.set('path', filter.path)
+  if (filter.status !== undefined) query.set('status', String(filter.status))
+  const qs = query.toString()
+  return qs === '' ? '' : `?${qs}`
+}
