@@ -43,7 +43,8 @@ for (let i = 0; ; i++) {
 }
 
 const rssMiB = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024)
-const crdb = { name: 'soak', instances: [{ cluster: { name: 'a', url: 'https://a:9443' } }, { cluster: { name: 'b', url: 'https://b:9443' } }] }
+const credentials = { username: 'admin@example.com', password: 'admin' }
+const crdb = { name: 'soak', instances: [{ cluster: { name: 'a', url: 'https://a:9443', credentials } }, { cluster: { name: 'b', url: 'https://b:9443', credentials } }] }
 const counts = new Map()
 const unexpected = []
 const known = []

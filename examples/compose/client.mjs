@@ -11,7 +11,10 @@ const created = await fetch(`${url}/v1/crdbs`, {
   body: JSON.stringify({
     name: 'compose-db',
     default_db_config: { name: 'compose-db', memory_size: 104857600 },
-    instances: [{ cluster: { name: 'east.example.com', url: 'https://east.example.com:9443' } }]
+    // an Active-Active database spans at least two clusters; each instance says how to reach its cluster
+    instances: ['east.example.com', 'west.example.com'].map((name) => ({
+      cluster: { name, url: `https://${name}:9443`, credentials: { username: 'admin@example.com', password: 'admin' } }
+    }))
   })
 })
 if (created.status !== 200) {

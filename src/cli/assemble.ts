@@ -34,6 +34,7 @@ export async function assemble (config: Config, options: { logger?: FastifyBaseL
     users: config.users,
     clusterName: config.clusterName,
     control: config.control,
+    rsVersion: config.rsVersion,
     version: VERSION,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.https === undefined ? {} : { https: options.https })

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util'
 import { CLOCK_MODES, type ClockMode } from '../engine/clock.js'
+import { MAX_RESULT_TTL, MAX_SECONDS } from '../engine/limits.js'
 import type { Durations } from '../engine/engine.js'
 import { DEFAULT_USERS, parseUsers, type User } from '../emulator/users.js'
+import { LATEST_RS_VERSION, RS_VERSION_NAMES, type RsVersionName } from '../emulator/versions.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -38,12 +40,9 @@ export interface Config {
   maxNamespaces: number
   /** Seconds of real time after which an unused namespace is removed. */
   namespaceIdleTtl: number
+  /** The Redis Software version to answer as. */
+  rsVersion: RsVersionName
 }
-
-/** Ten years, the longest duration or advance the emulator accepts (seconds). */
-export const MAX_SECONDS = 315_360_000
-/** The largest result TTL, as `X-Result-TTL` allows (seconds). */
-export const MAX_RESULT_TTL = 2_147_483_647
 
 /** A bad setting: `main` prints the message on one line and exits with code 2. */
 export class ConfigError extends Error {}
@@ -94,6 +93,7 @@ export const SETTINGS = [
     parse: (raw) => { const users = parseUsers(raw); return typeof users === 'string' ? undefined : users }
   }),
   setting({ key: 'clusterName', flag: '--cluster-name', env: 'EMULATOR_CLUSTER_NAME', default: 'cluster.local', expects: '1 to 253 of letters, digits, ".", "_" and "-"', meaning: 'The cluster\'s name: the auth realm, and `cluster_name` in task errors.', parse: (raw) => /^[A-Za-z0-9._-]{1,253}$/.test(raw) ? raw : undefined }),
+  setting({ key: 'rsVersion', flag: '--rs-version', env: 'EMULATOR_RS_VERSION', default: LATEST_RS_VERSION, expects: RS_VERSION_NAMES.join(', '), meaning: 'The Redis Software version to answer as: its permission table, `upgrade` (8.0), `certificate_auth` (8.0), the database_config fields (see docs/api.md).', parse: oneOf(RS_VERSION_NAMES) }),
   setting({ key: 'clock', flag: '--clock', env: 'EMULATOR_CLOCK', default: 'real', expects: CLOCK_MODES.join(' or '), meaning: '`real`: time passes (times `--time-scale`); `manual`: time moves only when advanced.', parse: oneOf(CLOCK_MODES) }),
   setting({ key: 'timeScale', flag: '--time-scale', env: 'EMULATOR_TIME_SCALE', default: '1', expects: 'a number above 0, at most 1000000', meaning: 'Emulated seconds per real second (real clock only).', parse: number(0, 1_000_000, true) }),
   setting({

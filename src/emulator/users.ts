@@ -4,20 +4,43 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 export const ROLES = ['admin', 'cluster_member', 'cluster_viewer', 'db_member', 'db_viewer', 'user_manager', 'none'] as const
 export type Role = (typeof ROLES)[number]
 
+const READERS = ['admin', 'cluster_member', 'cluster_viewer', 'db_member', 'db_viewer', 'user_manager'] as const
+const CHANGERS = ['admin', 'cluster_member', 'db_member'] as const
+
 /**
- * Who may do what: the one permissions table. Reading follows the documented `view_crdb_task`,
- * `view_crdb_task_list` and CRDB view permissions; changing a CRDB follows `create_crdb`,
- * `update_crdb`, `delete_crdb` and `flush_crdb`; cancel has no published permission, so it
- * follows the CRDB changes.
+ * Who may do what (latest and 8.0): the one permissions table, by the docs' permission names
+ * (rest-api/permissions). Cancelling a CRDB task has no published permission, so it follows the
+ * CRDB changes; the control API is the emulator's own, admin only. `permissionsFor` gives an
+ * older version's table.
  */
 export const PERMISSIONS = {
-  view_crdb_tasks: ['admin', 'cluster_member', 'cluster_viewer', 'db_member', 'db_viewer', 'user_manager'],
-  cancel_crdb_task: ['admin', 'cluster_member', 'db_member'],
-  view_crdbs: ['admin', 'cluster_member', 'cluster_viewer', 'db_member', 'db_viewer', 'user_manager'],
-  change_crdbs: ['admin', 'cluster_member', 'db_member'],
+  view_crdb_list: READERS,
+  view_crdb: READERS,
+  create_crdb: CHANGERS,
+  update_crdb: CHANGERS,
+  delete_crdb: CHANGERS,
+  flush_crdb: CHANGERS,
+  purge_instance: CHANGERS,
+  upgrade_crdb: CHANGERS,
+  view_crdb_task_list: READERS,
+  view_crdb_task: READERS,
+  cancel_crdb_task: CHANGERS,
+  view_cluster_info: READERS,
   control_emulator: ['admin']
 } as const satisfies Record<string, readonly Role[]>
 export type Permission = keyof typeof PERMISSIONS
+export type PermissionTable = Readonly<Record<Permission, readonly Role[]>>
+
+/** The permissions that 7.4 does not grant `user_manager`: it may not read CRDBs or their tasks. */
+const READ_CRDBS: readonly Permission[] = ['view_crdb_list', 'view_crdb', 'view_crdb_task_list', 'view_crdb_task']
+
+/** The table of a version: 7.4's `user_manager` reads no CRDB and no task; `upgrade_crdb` exists from 8.0. */
+export function permissionsFor (version: { userManagerReads: boolean, upgrade: boolean }): PermissionTable {
+  const table: Record<Permission, readonly Role[]> = { ...PERMISSIONS }
+  if (!version.userManagerReads) for (const p of READ_CRDBS) table[p] = table[p].filter((r) => r !== 'user_manager')
+  if (!version.upgrade) table.upgrade_crdb = []
+  return table
+}
 
 export interface User {
   email: string
@@ -31,8 +54,8 @@ export function isRole (value: string): value is Role {
   return (ROLES as readonly string[]).includes(value)
 }
 
-export function hasPermission (role: Role, permission: Permission): boolean {
-  return (PERMISSIONS[permission] as readonly Role[]).includes(role)
+export function hasPermission (role: Role, permission: Permission, table: PermissionTable = PERMISSIONS): boolean {
+  return table[permission].includes(role)
 }
 
 /**

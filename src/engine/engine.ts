@@ -15,6 +15,9 @@ import { Timeline } from './timeline.js'
 export { TaskBudget } from './budget.js'
 export { MAX_RUN_EVENTS } from './limits.js'
 export type { RefusalReason as Refusal, Result } from './refusals.js'
+
+/** Why a change of a CRDB cannot start. */
+export type CrdbRefusal = 'crdb_not_found' | 'crdb_not_acceptable' | 'crdb_instance_not_found'
 export type { CancelPolicy, Durations, HistoryEntry, Outcome, Task, TaskAmendment, TaskError, TaskSpec } from './task.js'
 
 export interface EngineOptions {
@@ -210,15 +213,26 @@ export class Engine {
     return { ok: true, task }
   }
 
-  /** Starts the task of a `/v1/crdbs` request; its change applies only when the task completes. */
+  /**
+   * Starts the task of a `/v1/crdbs` request, after checking the change against the CRDB as it
+   * is; the change applies only when the task completes, and the CRDB takes no other change
+   * until then.
+   */
   requestCrdbChange (guid: string | null, change: CrdbChange, options: { id?: string, resultTtl?: number } = {}):
-  Result<'task_exists' | 'too_many_tasks' | 'crdb_not_found' | 'crdb_not_acceptable'> {
+  Result<'task_exists' | 'too_many_tasks' | CrdbRefusal> {
     this.settle()
     const plan = this.crdbs.plan(guid, change)
     if (!plan.ok) return plan
     const result = this.create({ ...plan.spec, ...options }, change)
-    if (result.ok && change.kind === 'delete' && guid !== null) this.crdbs.lockForDelete(guid, result.task.id)
+    if (result.ok && guid !== null) this.crdbs.lock(guid, result.task.id)
     return result
+  }
+
+  /** Checks a change as `requestCrdbChange` would, and starts nothing (`dry_run`). */
+  checkCrdbChange (guid: string | null, change: CrdbChange): { ok: true } | Refusal<CrdbRefusal> {
+    this.settle()
+    const plan = this.crdbs.plan(guid, change)
+    return plan.ok ? { ok: true } : plan
   }
 
   /** Every CRDB, oldest first. */

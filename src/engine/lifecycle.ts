@@ -108,6 +108,7 @@ export class Lifecycle {
     task.phaseEndsAt = duration === null ? null : at + duration
     this.host.log(task, { at, phase, cause })
     this.host.timeline.plan(task)
+    this.host.crdbs.taskEntered(task, phase)
     // a pending cancel, forced or not, is dropped once the task is in a phase that takes
     // cancels otherwise (the documented race: "tasks may complete before they can be cancelled")
     if (task.pendingCancel !== null && PHASES[phase].cancel !== 'after_delay') {

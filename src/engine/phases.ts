@@ -52,7 +52,7 @@ export function isEnded (phase: Phase): phase is EndPhase {
 }
 
 /** The operations a task can carry. `flush_crdb` tasks never show a `crdb_guid`. */
-export const OPERATIONS = ['create_crdb', 'update_crdb', 'delete_crdb', 'flush_crdb', 'purge_crdb'] as const
+export const OPERATIONS = ['create_crdb', 'update_crdb', 'delete_crdb', 'flush_crdb', 'purge_crdb', 'upgrade_crdb'] as const
 export type Operation = (typeof OPERATIONS)[number]
 
 /** Why a task's history gained an entry. */

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { CLOCK_MODES } from './clock.js'
-import { CRDB_STATUSES } from './crdbs.js'
+import { CONFIG_STATUSES, CRDB_STATUSES } from './crdbs.js'
 import { MAX_RESULT_TTL, MAX_SECONDS } from './limits.js'
 import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES } from './phases.js'
 import { FreeObject, StringEnum, TASK_ID_PATTERN } from './schema-kit.js'
@@ -25,22 +25,58 @@ export const TaskErrorSchema = Type.Object({
   description: Type.String()
 })
 
+const ClusterRecordSchema = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  url: Type.String(),
+  replication_endpoint: Type.Optional(Type.String()),
+  replication_tls_sni: Type.Optional(Type.String())
+})
+const InstanceDraftRecordSchema = Type.Object({
+  cluster: ClusterRecordSchema,
+  compression: Type.Optional(Type.Integer({ minimum: 0, maximum: 6 })),
+  db_config: Type.Optional(FreeObject('instance settings'))
+})
+/** An instance of a saved CRDB; a hand-written one may leave out its id (then 1, 2, ... in order). */
+const InstanceRecordSchema = Type.Object({
+  ...InstanceDraftRecordSchema.properties,
+  id: Type.Optional(Type.Integer({ minimum: 1 })),
+  db_uid: Type.Optional(Type.String())
+})
+
 const CrdbDraftSchema = Type.Object({
   name: Type.String({ minLength: 1 }),
   default_db_config: Type.Optional(FreeObject('database settings')),
-  instances: Type.Array(Type.Object({
-    cluster: Type.Object({ name: Type.String({ minLength: 1 }), url: Type.String() }),
+  instances: Type.Array(InstanceDraftRecordSchema, { minItems: 1 }),
+  encryption: Type.Optional(Type.Boolean()),
+  causal_consistency: Type.Optional(Type.Boolean())
+})
+const CrdbPatchSchema = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1 })),
+  default_db_config: Type.Optional(FreeObject('database settings')),
+  encryption: Type.Optional(Type.Boolean()),
+  causal_consistency: Type.Optional(Type.Boolean()),
+  instances: Type.Optional(Type.Array(Type.Object({
+    id: Type.Integer({ minimum: 1 }),
     compression: Type.Optional(Type.Integer({ minimum: 0, maximum: 6 })),
     db_config: Type.Optional(FreeObject('instance settings'))
-  }), { minItems: 1 }),
-  encryption: Type.Optional(Type.Boolean())
+  })))
 })
 
 const ChangeSchema = Type.Union([
-  Type.Object({ kind: Type.Literal('create'), draft: CrdbDraftSchema }),
-  Type.Object({ kind: Type.Literal('update'), patch: Type.Partial(CrdbDraftSchema) }),
+  Type.Object({ kind: Type.Literal('create'), draft: CrdbDraftSchema, guid: Type.Optional(Type.String()) }),
+  Type.Object({ kind: Type.Literal('update'), patch: CrdbPatchSchema }),
+  Type.Object({
+    kind: Type.Literal('modify'),
+    patch: Type.Optional(CrdbPatchSchema),
+    add: Type.Optional(Type.Array(InstanceDraftRecordSchema)),
+    remove: Type.Optional(Type.Array(Type.Integer())),
+    forceRemove: Type.Optional(Type.Boolean()),
+    forceUpdate: Type.Optional(Type.Boolean())
+  }),
   Type.Object({ kind: Type.Literal('delete') }),
-  Type.Object({ kind: Type.Literal('flush') })
+  Type.Object({ kind: Type.Literal('flush'), async: Type.Optional(Type.Boolean()) }),
+  Type.Object({ kind: Type.Literal('purge'), instances: Type.Array(Type.Integer()) }),
+  Type.Object({ kind: Type.Literal('upgrade'), options: FreeObject('the upgrade\'s options') })
 ], { description: 'the CRDB change the task applies when it completes' })
 
 const TaskRecordSchema = Type.Object({
@@ -79,8 +115,16 @@ export type TaskRecord = Static<typeof TaskRecordSchema>
 
 const CrdbRecordSchema = Type.Object({
   ...CrdbDraftSchema.properties,
+  instances: Type.Array(InstanceRecordSchema, { minItems: 1 }),
   guid: Type.String({ minLength: 1 }),
   status: Type.Optional(StringEnum(CRDB_STATUSES)),
+  next_instance_id: Type.Optional(Type.Integer({ minimum: 1 })),
+  force_removed: Type.Optional(Type.Array(InstanceRecordSchema)),
+  active_config_version: Type.Optional(Type.Integer({ minimum: 1 })),
+  configurations: Type.Optional(Type.Array(Type.Object({ version: Type.Integer({ minimum: 1 }), status: StringEnum(CONFIG_STATUSES) }))),
+  connection_errors: Type.Optional(Type.Record(Type.String(), Type.String())),
+  active_task_id: Type.Optional(Nullable(Type.String())),
+  /** The name of `active_task_id` in state files of earlier versions, when only deletes locked a CRDB. */
   deleting_task_id: Type.Optional(Nullable(Type.String()))
 }, { additionalProperties: false })
 export type CrdbRecord = Static<typeof CrdbRecordSchema>

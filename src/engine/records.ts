@@ -1,4 +1,4 @@
-import type { Crdb } from './crdbs.js'
+import type { Crdb, CrdbInstance } from './crdbs.js'
 import { ACTIVE_INDEX, isEnded, type Phase } from './phases.js'
 import type { CrdbRecord, TaskRecord } from './records-schema.js'
 import type { Durations, Task, TaskError } from './task.js'
@@ -57,8 +57,14 @@ export function crdbToRecord (crdb: Crdb): CrdbRecord {
     default_db_config: crdb.default_db_config,
     instances: crdb.instances,
     encryption: crdb.encryption,
+    causal_consistency: crdb.causal_consistency,
     status: crdb.status,
-    deleting_task_id: crdb.deletingTaskId
+    next_instance_id: crdb.nextInstanceId,
+    force_removed: crdb.forceRemoved,
+    active_config_version: crdb.activeConfigVersion,
+    configurations: crdb.configurations,
+    connection_errors: crdb.connectionErrors,
+    active_task_id: crdb.activeTaskId
   }
 }
 
@@ -158,14 +164,31 @@ export function recordToTask (rec: TaskRecord, ctx: RecordContext, where: string
   }
 }
 
-export function recordToCrdb (rec: CrdbRecord): Crdb {
+/** A CRDB from its record; instances a hand-written record leaves without an id get the next ones, in order. */
+export function recordToCrdb (rec: CrdbRecord, where: string): Crdb {
+  let next = Math.max(0, ...rec.instances.map((i) => i.id ?? 0), ...(rec.force_removed ?? []).map((i) => i.id ?? 0)) + 1
+  const withId = (i: CrdbRecord['instances'][number]): CrdbInstance => {
+    const id = i.id ?? next++
+    return { ...i, id, db_uid: i.db_uid ?? String(id) }
+  }
+  const instances = rec.instances.map(withId)
+  const forceRemoved = (rec.force_removed ?? []).map(withId)
+  const ids = [...instances, ...forceRemoved].map((i) => i.id)
+  if (new Set(ids).size !== ids.length) throw new StateError(`${where}.instances: an instance id is listed twice.`)
+  const configurations = rec.configurations ?? [{ version: rec.active_config_version ?? 1, status: 'commit-completed' as const }]
   return {
     guid: rec.guid,
     name: rec.name,
     default_db_config: rec.default_db_config ?? {},
-    instances: rec.instances,
+    instances,
     encryption: rec.encryption ?? false,
+    causal_consistency: rec.causal_consistency ?? false,
     status: rec.status ?? 'active',
-    deletingTaskId: rec.deleting_task_id ?? null
+    nextInstanceId: Math.max(rec.next_instance_id ?? 1, next),
+    forceRemoved,
+    activeConfigVersion: rec.active_config_version ?? 1,
+    configurations,
+    connectionErrors: rec.connection_errors ?? {},
+    activeTaskId: rec.active_task_id ?? rec.deleting_task_id ?? null
   }
 }

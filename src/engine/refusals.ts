@@ -10,6 +10,7 @@ export type RefusalReason =
   | 'task_already_ended'
   | 'crdb_not_found'
   | 'crdb_not_acceptable'
+  | 'crdb_instance_not_found'
   | 'unreachable'
 
 /** An expected "no": returned, never thrown, so the caller must decide what it means. */

@@ -67,7 +67,7 @@ export function loadState (state: EngineState, ctx: LoadContext): LoadedState {
   const crdbs = new Map<string, Crdb>()
   for (const [i, record] of (state.crdbs ?? []).entries()) {
     if (crdbs.has(record.guid)) throw new StateError(`crdbs[${i}].guid "${record.guid}" is listed twice.`)
-    crdbs.set(record.guid, recordToCrdb(record))
+    crdbs.set(record.guid, recordToCrdb(record, `crdbs[${i}]`))
   }
   return { resumeAt, tasks, crdbs }
 }

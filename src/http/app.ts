@@ -2,9 +2,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { NamespaceRegistry } from '../emulator/namespaces.js'
-import type { User } from '../emulator/users.js'
-import { ApiError, createErrorHandler, formatSchemaErrors, handleClientError, handleFrameworkError, handleNotFound } from './errors.js'
+import { permissionsFor, type User } from '../emulator/users.js'
+import { LATEST_RS_VERSION, RS_VERSIONS, type RsVersionName } from '../emulator/versions.js'
+import { ApiError, createErrorHandler, createNotFoundHandler, formatSchemaErrors, handleClientError, handleFrameworkError } from './errors.js'
 import { registerOpenApi } from './openapi.js'
+import { indexRoutes } from './route-index.js'
+import { clusterRoutes } from './routes/cluster.js'
 import { authPlugin } from './plugins/auth.js'
 import { faultsPlugin } from './plugins/faults.js'
 import { journalPlugin } from './plugins/journal.js'
@@ -28,6 +31,8 @@ export interface AppDeps {
   tickMs?: number
   /** How a delay fault waits (real time by default; tests pass one that does not). */
   sleep?: (ms: number) => Promise<void>
+  /** The Redis Software version to answer as (`--rs-version`); default the latest. */
+  rsVersion?: RsVersionName
   /** The package version, for the OpenAPI document. */
   version?: string
   /** A request must have fully arrived within this (real ms); default 30 000. Its headers within a third of it. */
@@ -88,7 +93,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   app.server.headersTimeout = Math.ceil((deps.requestTimeoutMs ?? 30_000) / 3)
   app.setErrorHandler(createErrorHandler(deps.clusterName))
-  app.setNotFoundHandler(handleNotFound)
+  app.setNotFoundHandler(createNotFoundHandler(indexRoutes(app)))
+  // JSON or no body: a text/plain body (which a web page can send with a browser's cached
+  // credentials, no preflight asked) is 415, or the problem shape on a /v1/crdbs route
+  app.removeContentTypeParser('text/plain')
   // an empty body is no body (`curl -X POST -H 'Content-Type: application/json'` sends one)
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -109,17 +117,19 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app, deps.version ?? '0.0.0')
   // in this order, before the routes: who asks (401, 403), which fake cluster, its faults;
   // after the answer, the journal
-  await app.register(authPlugin, { users: deps.users })
+  const rsVersion = RS_VERSIONS[deps.rsVersion ?? LATEST_RS_VERSION]
+  await app.register(authPlugin, { users: deps.users, permissions: permissionsFor(rsVersion) })
   await app.register(namespacePlugin, { registry })
   await app.register(faultsPlugin, { sleep: deps.sleep ?? (async (ms) => { await sleepFor(ms) }) })
   await app.register(journalPlugin, { registry })
 
   await app.register(healthRoute)
   await app.register(taskRoutes)
-  await app.register(crdbRoutes)
+  await app.register(crdbRoutes, { clusterName: deps.clusterName, rsVersion })
+  await app.register(clusterRoutes, { clusterName: deps.clusterName, rsVersion })
   if (deps.control) {
     await app.register(controlRoutes, { registry })
-    await app.register(dashboardRoutes)
+    await app.register(dashboardRoutes, { clusterName: deps.clusterName, rsVersion })
   }
 
   // settle in the background too, so that expired results are freed even when nobody asks

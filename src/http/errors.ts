@@ -13,13 +13,15 @@ export const ERRORS = {
   unauthorized: { status: 401, description: 'Missing or wrong credentials: send HTTP Basic auth with a known user\'s email and password.' },
   forbidden: { status: 403, description: 'Your role is not allowed to do this.' },
   not_found: { status: 404, description: 'No such route.' },
+  method_not_allowed: { status: 405, description: 'The path does not take this method (the Allow header says which it takes).' },
   task_not_found: { status: 404, description: 'No such task (unknown, or its result has expired).' },
   task_cannot_be_canceled: { status: 406, description: 'The task cannot be canceled in its current phase.' },
   task_cancel_failed: { status: 409, description: 'The cluster failed to cancel the task.' },
   task_exists: { status: 409, description: 'A live task already has this id.' },
   task_already_ended: { status: 409, description: 'The task has already ended.' },
   crdb_not_found: { status: 404, description: 'No such CRDB.' },
-  crdb_not_acceptable: { status: 406, description: 'The CRDB cannot accept this change now (a delete is under way).' },
+  crdb_not_acceptable: { status: 406, description: 'The CRDB cannot accept this change (another change is under way, or a documented rule forbids it).' },
+  crdb_instance_not_found: { status: 404, description: 'The CRDB has no instance with this id.' },
   fault_not_found: { status: 404, description: 'No fault rule with this id.' },
   namespace_not_found: { status: 404, description: 'No namespace with this name.' },
   too_many_namespaces: { status: 503, description: 'The emulator serves as many namespaces as --max-namespaces allows.' },
@@ -50,6 +52,25 @@ export class ApiError extends Error {
 export function refused (refusal: { reason: ErrorCode, detail: string }): ApiError {
   return new ApiError(refusal.reason, refusal.detail)
 }
+
+/**
+ * A `/v1/crdbs*` request body that fails schema validation: a real cluster answers it, unlike its
+ * other errors, with a problem-details body (captured: `{"detail": "None is not of type
+ * 'object'", "status": 400, "title": "Bad Request", "type": "about:blank"}`).
+ */
+export class BadBody extends Error {
+  readonly statusCode = 400
+  constructor (readonly detail: string) {
+    super(detail)
+  }
+
+  get body (): { detail: string, status: 400, title: 'Bad Request', type: 'about:blank' } {
+    return { detail: this.detail, status: 400, title: 'Bad Request', type: 'about:blank' }
+  }
+}
+
+/** What a payload that did not arrive as a JSON object is to the real API. */
+export const NOT_AN_OBJECT = 'None is not of type \'object\''
 
 export interface ErrorBody {
   error_code: string
@@ -109,6 +130,11 @@ export function toErrorBody (error: FastifyError | ApiError | Error): { status: 
 export function createErrorHandler (realm: string) {
   const challenge = `Basic realm="${realm}"`
   return function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    const problem = error instanceof BadBody ? error : asBadBody(error, request)
+    if (problem !== undefined) {
+      reply.code(400).type('application/problem+json').send(problem.body)
+      return
+    }
     const { status, body } = toErrorBody(error)
     if (status >= 500) request.log.error({ err: error }, 'request failed')
     if (status === 401) reply.header('www-authenticate', challenge)
@@ -116,11 +142,34 @@ export function createErrorHandler (realm: string) {
   }
 }
 
-export function handleNotFound (request: FastifyRequest, reply: FastifyReply): void {
-  reply.code(404).type('application/json').send({
-    error_code: 'not_found',
-    description: `No route ${request.method} ${shorten(request.url.split('?')[0] ?? '')}. The task routes are under /v1/crdb_tasks; the control API is under /__emulator.`
-  } satisfies ErrorBody)
+/** On a route whose body errors take the problem shape, a body that is not JSON at all is one too. */
+function asBadBody (error: FastifyError, request: FastifyRequest): BadBody | undefined {
+  if ((request.routeOptions.config as { problemBodies?: boolean } | undefined)?.problemBodies !== true) return undefined
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new BadBody(NOT_AN_OBJECT)
+  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return new BadBody('Request body is not valid JSON')
+  return undefined
+}
+
+/**
+ * 404 for a path that is no route; 405 for a known path with a wrong method (as real clusters
+ * answer, say, `PUT /v1/crdbs/{guid}`), with the methods it takes in `Allow`.
+ */
+export function createNotFoundHandler (methodsOf: (path: string) => string[]) {
+  return function handleNotFound (request: FastifyRequest, reply: FastifyReply): void {
+    const path = request.url.split('?')[0] ?? ''
+    const allowed = methodsOf(path)
+    if (allowed.length > 0) {
+      reply.code(405).header('allow', allowed.join(', ')).type('application/json').send({
+        error_code: 'method_not_allowed',
+        description: `${request.method} is not allowed on ${shorten(path)}; it takes ${allowed.join(', ')}.`
+      } satisfies ErrorBody)
+      return
+    }
+    reply.code(404).type('application/json').send({
+      error_code: 'not_found',
+      description: `No route ${request.method} ${shorten(path)}. The task routes are under /v1/crdb_tasks, the CRDB routes under /v1/crdbs; the control API is under /__emulator.`
+    } satisfies ErrorBody)
+  }
 }
 
 /**

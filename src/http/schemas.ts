@@ -1,11 +1,11 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { CLOCK_MODES } from '../engine/clock.js'
-import { CRDB_STATUSES } from '../engine/crdbs.js'
 import { MAX_RESULT_TTL, MAX_SECONDS } from '../engine/limits.js'
 import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES, WIRE_STATUSES } from '../engine/phases.js'
 import { TaskErrorSchema } from '../engine/records-schema.js'
-import { FreeObject, StringEnum, TASK_ID_EXPECTED, TASK_ID_PATTERN } from '../engine/schema-kit.js'
+import { StringEnum, TASK_ID_EXPECTED, TASK_ID_PATTERN } from '../engine/schema-kit.js'
 import { FaultActionSchema } from '../emulator/faults.js'
+import { CrdbSchema } from './crdb-schemas.js'
 
 /**
  * The wire shapes of every route: what requests may hold and what answers carry. They validate
@@ -15,7 +15,7 @@ import { FaultActionSchema } from '../emulator/faults.js'
 /** `true`, `false`, `1` or `0`, in any case. */
 const BOOLEAN_WORDS = ['true', 'false', '1', '0']
 const caseless = (word: string): string => [...word].map((c) => /[a-z]/.test(c) ? `[${c}${c.toUpperCase()}]` : c).join('')
-const BooleanParamSchema = Type.String({
+export const BooleanParamSchema = Type.String({
   pattern: `^(?:${BOOLEAN_WORDS.map(caseless).join('|')})$`,
   description: 'true, false, 1 or 0 (any case)'
 })
@@ -123,58 +123,29 @@ export const HistorySchema = Type.Object({
 })
 export type HistoryWire = Static<typeof HistorySchema>
 
+/** The problem-details body of a `/v1/crdbs*` request body that fails its schema (as real clusters answer it). */
+export const ProblemSchema = Type.Object({
+  detail: Type.String(),
+  status: Type.Literal(400),
+  title: Type.String(),
+  type: Type.String()
+})
+
+/** A 400 of a route whose body errors take the problem shape: that, or the usual body for a bad query or header. */
+export const BadRequestSchema = Type.Union([ErrorSchema, ProblemSchema])
+
 /** The error responses a route can send, for its response schema. */
 export const errorResponses = (...statuses: number[]): Record<number, TSchema> =>
   Object.fromEntries(statuses.map((s) => [s, ErrorSchema]))
 
-// ---- CRDBs (/v1/crdbs) ----
-
-const CrdbClusterInSchema = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 253, description: 'a cluster name of 1 to 253 characters' }),
-  url: Type.String({ minLength: 1, maxLength: 2048, description: 'the cluster\'s API URL' }),
-  credentials: Type.Optional(Type.Object({
-    username: Type.String(),
-    password: Type.String()
-  }, { description: 'used by a real cluster to reach the other; never stored or shown' }))
-})
-
-const CrdbInstanceInSchema = Type.Object({
-  cluster: CrdbClusterInSchema,
-  compression: Type.Optional(Type.Integer({ minimum: 0, maximum: 6, description: 'an integer from 0 to 6' })),
-  db_config: Type.Optional(FreeObject('settings that override default_db_config on this instance'))
-})
-
-const crdbFields = {
-  name: Type.String({ minLength: 1, maxLength: 256, description: 'a name of 1 to 256 characters' }),
-  default_db_config: Type.Optional(FreeObject('the database settings of every instance')),
-  instances: Type.Array(CrdbInstanceInSchema, { minItems: 1, maxItems: 64, description: '1 to 64 instances, each with a cluster' }),
-  encryption: Type.Optional(Type.Boolean({ description: 'true or false' }))
-}
-
-/** `POST /v1/crdbs`. Other fields a real cluster knows are accepted and ignored. */
-export const CreateCrdbBodySchema = Type.Object(crdbFields, { additionalProperties: true })
-export type CreateCrdbBody = Static<typeof CreateCrdbBodySchema>
-
-/** `PATCH /v1/crdbs/{guid}`: any of the fields, merged when the task completes. */
-export const PatchCrdbBodySchema = Type.Partial(Type.Object(crdbFields), { additionalProperties: true })
-export type PatchCrdbBody = Static<typeof PatchCrdbBodySchema>
-
-export const CrdbSchema = Type.Object({
-  guid: Type.String(),
-  name: Type.String(),
-  default_db_config: FreeObject('the database settings of every instance'),
-  instances: Type.Array(Type.Object({
-    cluster: Type.Object({ name: Type.String(), url: Type.String() }),
-    compression: Type.Optional(Type.Integer()),
-    db_config: Type.Optional(FreeObject('settings that override default_db_config on this instance'))
-  })),
-  encryption: Type.Boolean(),
-  status: StringEnum(CRDB_STATUSES)
-})
-export type CrdbWire = Static<typeof CrdbSchema>
+// ---- CRDBs (/v1/crdbs): the bodies and objects are in crdb-schemas.ts ----
 
 export const CrdbParamsSchema = Type.Object({ guid: Type.String() })
 export const DryRunQuerySchema = Type.Object({ dry_run: Type.Optional(BooleanParamSchema) })
+export const InstanceQuerySchema = Type.Object({
+  instance_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: 'an instance id (a whole number)' }))
+})
+export const FlushQuerySchema = Type.Object({ async_flush: Type.Optional(BooleanParamSchema) })
 
 /** The headers every CRDB mutation honours. */
 export const MutationHeadersSchema = Type.Object({

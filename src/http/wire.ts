@@ -1,11 +1,14 @@
-import type { Crdb } from '../engine/crdbs.js'
+import { DEFAULT_COMPRESSION, effectiveDbConfig, FEATURESET_VERSION, ONLY_BEFORE_8_0, ONLY_FROM_8_0, PROTOCOL_VERSION } from '../engine/crdb-defaults.js'
+import type { Crdb, CrdbCluster, CrdbInstance } from '../engine/crdbs.js'
 import type { Engine, Task } from '../engine/engine.js'
 import { PHASES, WORKER_NAME } from '../engine/phases.js'
-import type { ClockWire, CrdbWire, HistoryWire, TaskWire } from './schemas.js'
+import type { CrdbWire, HealthReportWire } from './crdb-schemas.js'
+import type { ClockWire, HistoryWire, TaskWire } from './schemas.js'
 
 /**
- * The one place where engine values become the wire's: tasks (short and verbose), CRDBs, the
- * clock, a task's history, and times in the real API's format or the control API's.
+ * The one place where engine values become the wire's: tasks (short and verbose), CRDBs and
+ * their health reports, the clock, a task's history, and times in the real API's format or the
+ * control API's.
  */
 
 /** `2022-10-12T09:33:41Z`: the real API's format, whole seconds, UTC. */
@@ -55,15 +58,96 @@ export function toTaskVerboseWire (task: Task): TaskWire {
   }
 }
 
-/** The real API's CRDB object; credentials were never kept. */
-export function toCrdbWire (crdb: Crdb): CrdbWire {
+/** Which Redis Software the emulator answers as, for what the wire shows of a CRDB. */
+export interface WireVersion {
+  /** Before 8.0, database_config had `bigstore*` and no `eviction_policy` nor `replication_oom_threshold_percent`. */
+  before8: boolean
+}
+
+/**
+ * The instance local to the cluster that answers: the one `instanceId` names, else the one on
+ * the cluster named `clusterName`, else the first (a cluster that is asked about a CRDB is one of
+ * its participants).
+ */
+export function localInstance (crdb: Crdb, clusterName: string, instanceId?: number): CrdbInstance | undefined {
+  if (instanceId !== undefined) return crdb.instances.find((i) => i.id === instanceId)
+  return crdb.instances.find((i) => i.cluster.name === clusterName) ?? crdb.instances[0]
+}
+
+function dbConfigFor (crdb: Crdb, version: WireVersion): Record<string, unknown> {
+  const config = effectiveDbConfig(crdb)
+  if (!version.before8) return config
+  for (const field of ONLY_FROM_8_0) if (crdb.default_db_config[field] === undefined) delete config[field]
+  return { ...ONLY_BEFORE_8_0, ...config }
+}
+
+const clusterWire = (c: CrdbCluster): CrdbCluster => ({
+  name: c.name,
+  url: c.url,
+  ...(c.replication_endpoint === undefined ? {} : { replication_endpoint: c.replication_endpoint }),
+  ...(c.replication_tls_sni === undefined ? {} : { replication_tls_sni: c.replication_tls_sni })
+})
+
+/** The real API's CRDB object, seen from `local`, with the defaults a real cluster fills in; credentials were never kept. */
+export function toCrdbWire (crdb: Crdb, local: CrdbInstance | undefined, version: WireVersion): CrdbWire {
+  const modules = ((crdb.default_db_config.module_list ?? []) as Array<{ module_name?: string }>)
+    .filter((m) => typeof m.module_name === 'string')
+    .map((m) => ({ featureset_version: FEATURESET_VERSION, module_name: m.module_name as string }))
   return {
     guid: crdb.guid,
     name: crdb.name,
-    default_db_config: crdb.default_db_config,
-    instances: crdb.instances,
+    default_db_config: dbConfigFor(crdb, version),
+    instances: crdb.instances.map((i) => ({
+      id: i.id,
+      cluster: clusterWire(i.cluster),
+      compression: i.compression ?? DEFAULT_COMPRESSION,
+      db_config: i.db_config ?? {},
+      db_uid: i === local ? i.db_uid : ''
+    })),
     encryption: crdb.encryption,
+    causal_consistency: crdb.causal_consistency,
+    featureset_version: FEATURESET_VERSION,
+    protocol_version: PROTOCOL_VERSION,
+    local_databases: local === undefined ? [] : [{ bdb_uid: local.db_uid, id: local.id }],
+    modules,
+    managed_by: '',
+    volatile_config_fields: [],
     status: crdb.status
+  }
+}
+
+/**
+ * What each instance's coordinator reports: the active configuration version, the versions with
+ * their statuses, and its connections to the other instances' clusters (an error where a task
+ * failed on that cluster, until a later change completes).
+ */
+export function toHealthReportWire (crdb: Crdb, instance: CrdbInstance): HealthReportWire {
+  const instances = crdb.instances.map((i) => ({ id: i.id, db_uid: i.db_uid, cluster: { name: i.cluster.name, url: i.cluster.url } }))
+  const errorOf = (cluster: string): string | null => crdb.connectionErrors[cluster] ?? null
+  return {
+    guid: crdb.guid,
+    name: crdb.name,
+    cluster_name: instance.cluster.name,
+    active_config_version: crdb.activeConfigVersion,
+    configurations: crdb.configurations.map((c) => ({
+      version: c.version,
+      status: c.status,
+      name: crdb.name,
+      encryption: crdb.encryption,
+      causal_consistency: crdb.causal_consistency,
+      featureset_version: FEATURESET_VERSION,
+      protocol_version: PROTOCOL_VERSION,
+      instances
+    })),
+    connection_error: errorOf(instance.cluster.name),
+    connections: crdb.instances.filter((i) => i !== instance).map((other) => {
+      const down = errorOf(other.cluster.name) !== null
+      return {
+        name: other.cluster.name,
+        status: down ? 'error' : 'ok',
+        replication_links: [{ link_uid: `${instance.db_uid}:${other.db_uid}`, status: down ? 'down' as const : 'up' as const }]
+      }
+    })
   }
 }
 

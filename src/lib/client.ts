@@ -1,4 +1,5 @@
-import type { CancelWire, CreateCrdbBody, CrdbWire, PatchCrdbBody, TaskWire } from '../http/schemas.js'
+import type { CreateCrdbBody, CrdbWire, HealthReportWire, PatchCrdbBody, UpdatesBody, UpgradeBody } from '../http/crdb-schemas.js'
+import type { CancelWire, TaskWire } from '../http/schemas.js'
 import { enc, Transport, type ClientOptions } from './transport.js'
 
 /** Options of a mutation of `/v1/crdbs`: the `X-Task-ID` and `X-Result-TTL` headers. */
@@ -37,8 +38,17 @@ export class EmulatorClient {
     return await this.http.request('POST', `/v1/crdb_tasks/${enc(id)}/actions/cancel${options.force === true ? '?force=true' : ''}`, {})
   }
 
-  async listCrdbs (): Promise<CrdbWire[]> { return await this.http.request('GET', '/v1/crdbs') }
-  async getCrdb (guid: string): Promise<CrdbWire> { return await this.http.request('GET', `/v1/crdbs/${enc(guid)}`) }
+  /** `GET /v1/crdbs`, wrapped as real clusters answer it. */
+  async listCrdbs (): Promise<{ crdbs: CrdbWire[] }> { return await this.http.request('GET', '/v1/crdbs') }
+
+  /** `GET /v1/crdbs/{guid}`, as the instance `instanceId` sees it (default: this cluster's). */
+  async getCrdb (guid: string, options: { instanceId?: number } = {}): Promise<CrdbWire> {
+    return await this.http.request('GET', `/v1/crdbs/${enc(guid)}${options.instanceId === undefined ? '' : `?instance_id=${options.instanceId}`}`)
+  }
+
+  async healthReport (guid: string, options: { instanceId?: number } = {}): Promise<HealthReportWire[]> {
+    return await this.http.request('GET', `/v1/crdbs/${enc(guid)}/health_report${options.instanceId === undefined ? '' : `?instance_id=${options.instanceId}`}`)
+  }
 
   async createCrdb (body: CreateCrdbBody, options: MutationOptions = {}): Promise<TaskWire> {
     return await this.http.request('POST', '/v1/crdbs', body, mutationHeaders(options))
@@ -55,8 +65,23 @@ export class EmulatorClient {
     return await this.http.request('DELETE', `/v1/crdbs/${enc(guid)}`, undefined, mutationHeaders(options))
   }
 
-  async flushCrdb (guid: string, options: MutationOptions = {}): Promise<TaskWire> {
-    return await this.http.request('PUT', `/v1/crdbs/${enc(guid)}/flush`, undefined, mutationHeaders(options))
+  async flushCrdb (guid: string, options: MutationOptions & { async?: boolean } = {}): Promise<TaskWire> {
+    return await this.http.request('PUT', `/v1/crdbs/${enc(guid)}/flush${options.async === true ? '?async_flush=true' : ''}`, undefined, mutationHeaders(options))
+  }
+
+  /** `POST /v1/crdbs/{guid}/updates`: add or remove instances, change settings, force a configuration push. */
+  async modifyCrdb (guid: string, body: UpdatesBody, options: MutationOptions = {}): Promise<TaskWire> {
+    return await this.http.request('POST', `/v1/crdbs/${enc(guid)}/updates`, body, mutationHeaders(options))
+  }
+
+  /** `PUT /v1/crdbs/{guid}/purge`: the data left on instances removed by force. */
+  async purgeInstances (guid: string, instances: number[], options: MutationOptions = {}): Promise<TaskWire> {
+    return await this.http.request('PUT', `/v1/crdbs/${enc(guid)}/purge`, { instances }, mutationHeaders(options))
+  }
+
+  /** `POST /v1/crdbs/{guid}/upgrade` (Redis Software 8.0 and later). */
+  async upgradeCrdb (guid: string, body: UpgradeBody = {}, options: MutationOptions = {}): Promise<TaskWire> {
+    return await this.http.request('POST', `/v1/crdbs/${enc(guid)}/upgrade`, body, mutationHeaders(options))
   }
 }
 

@@ -22,6 +22,7 @@ import type { ClockMode } from '../engine/clock.js'
 import type { Durations } from '../engine/engine.js'
 import { assemble } from '../cli/assemble.js'
 import type { User } from '../emulator/users.js'
+import type { RsVersionName } from '../emulator/versions.js'
 
 export { EmulatorClient, type MutationOptions } from './client.js'
 export type { Emulator, NamespaceSettings } from './handle.js'
@@ -32,12 +33,14 @@ export type { WireStatus } from '../engine/phases.js'
 export type { FaultRuleInput } from '../emulator/faults.js'
 export type { JournalFilter } from '../emulator/journal.js'
 export type { State } from '../emulator/state-schema.js'
+export { RS_VERSION_NAMES, type RsVersionName } from '../emulator/versions.js'
 /** Every shape the API answers with, as the schemas that serialise it say. */
 export type {
-  AmendTaskBody, CancelWire, ClockWire, CreateCrdbBody, CreateTaskBody, CreateTaskBody as TaskSpecBody, CrdbWire,
+  AmendTaskBody, CancelWire, ClockWire, CreateTaskBody, CreateTaskBody as TaskSpecBody,
   FaultRuleWire, FaultRuleWire as FaultRule, HistoryWire, JournalEntryWire, JournalEntryWire as JournalEntry,
-  NamespaceWire, PatchCrdbBody, TaskWire
+  NamespaceWire, TaskWire
 } from '../http/schemas.js'
+export type { CreateCrdbBody, CrdbWire, HealthReportWire, PatchCrdbBody, UpdatesBody, UpgradeBody } from '../http/crdb-schemas.js'
 
 export interface EmulatorOptions {
   /**
@@ -64,6 +67,8 @@ export interface EmulatorOptions {
   clusterName?: string
   /** Makes ids, GUIDs and fault draws reproducible. */
   seed?: string
+  /** The Redis Software version to answer as (`7.4`, `7.8`, `7.22`, `8.0`). Default the latest. */
+  rsVersion?: RsVersionName
   /** Fault rules to start with. */
   faults?: FaultRuleInput[]
   /** Requests the journal keeps. Default 1000. */
@@ -99,6 +104,7 @@ export async function createEmulator (options: EmulatorOptions = {}): Promise<Em
     ...(options.users === undefined ? {} : { users: options.users, defaultUsers: false }),
     ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
     ...(options.journalSize === undefined ? {} : { journalSize: options.journalSize }),
+    ...(options.rsVersion === undefined ? {} : { rsVersion: options.rsVersion }),
     seed: options.seed,
     control: true
   }

@@ -52,7 +52,9 @@ export class Transport {
       throw new EmulatorError(res.status, 'invalid_response', `${method} ${path} answered something that is not JSON: ${text.slice(0, 200)}`)
     }
     if (!res.ok) {
-      const error = json as { error_code?: string, description?: string } | undefined
+      const error = json as { error_code?: string, description?: string, detail?: string } | undefined
+      // a /v1/crdbs body that fails its schema is answered in the problem shape, which has no code
+      if (error?.error_code === undefined && typeof error?.detail === 'string') throw new EmulatorError(res.status, 'invalid_request', error.detail)
       throw new EmulatorError(res.status, error?.error_code ?? 'unknown', error?.description ?? text)
     }
     return json as T

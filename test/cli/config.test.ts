@@ -40,14 +40,15 @@ describe('loadConfig', () => {
       tlsCert: undefined,
       tlsKey: undefined,
       maxNamespaces: 1000,
-      namespaceIdleTtl: 3600
+      namespaceIdleTtl: 3600,
+      rsVersion: '8.0'
     })
   })
 
   it('reads every setting from its flag and from its environment variable, the flag winning', () => {
     const argv = ['--host', '0.0.0.0', '--port=9000', '--users', 'a@x.io:p:w:d:db_viewer,b@x.io:q:admin', '--cluster-name', 'c1.example',
       '--clock', 'manual', '--time-scale', '2.5', '--durations', '0,0.5,2', '--result-ttl', '60', '--max-tasks', '10', '--log-level', 'warn', '--no-control',
-      '--journal-size', '5', '--seed', 'abc', '--faults', 'faults.json', '--fixtures', 'fx.json', '--state-file', 'state.json', '--tls-cert', 'c.pem', '--tls-key', 'k.pem']
+      '--journal-size', '5', '--seed', 'abc', '--faults', 'faults.json', '--fixtures', 'fx.json', '--state-file', 'state.json', '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--rs-version', '7.4']
     const env = { HOST: '1.2.3.4', PORT: '1', EMULATOR_CLOCK: 'real', EMULATOR_CONTROL: 'true' }
     expect(run(argv, env)).toEqual({
       host: '0.0.0.0',
@@ -71,7 +72,8 @@ describe('loadConfig', () => {
       tlsCert: 'c.pem',
       tlsKey: 'k.pem',
       maxNamespaces: 1000,
-      namespaceIdleTtl: 3600
+      namespaceIdleTtl: 3600,
+      rsVersion: '7.4'
     })
     const fromEnv = run([], {
       HOST: '::1',

@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SETTINGS } from '../../src/cli/config.js'
-import { HISTORY_CAUSES, PHASES } from '../../src/engine/phases.js'
+import { HISTORY_CAUSES, OPERATIONS, PHASES } from '../../src/engine/phases.js'
 import { ERRORS } from '../../src/http/errors.js'
 import { PERMISSIONS } from '../../src/emulator/users.js'
 import { makeApp, type TestApp } from '../http/helpers.js'
@@ -111,8 +111,26 @@ describe('the docs', () => {
   })
 
   it('have the permissions table', () => {
-    const roles = tableAfter(API, '## Auth: users and roles').map((row) => cells(row)[1])
-    expect(roles).toEqual(Object.values(PERMISSIONS).map((list) => list.map(code).join(', ')))
+    const rows = tableAfter(API, '## Auth: users and roles').map(cells)
+    expect(rows.map((row) => row[0])).toEqual(Object.keys(PERMISSIONS).map(code))
+    expect(rows.map((row) => row[1])).toEqual(Object.values(PERMISSIONS).map((list) => list.map(code).join(', ')))
+  })
+
+  it('list every /v1 request the app serves but the task ones, with the permission it checks and its task\'s operation', async () => {
+    const t = await makeApp()
+    try {
+      const served = t.app.routeList.filter((r) => r.url.startsWith('/v1/') && !r.url.startsWith('/v1/crdb_tasks'))
+      const documented = tableAfter(API, '### Requests').map(cells)
+      expect(documented.map((row) => row[0]).sort()).toEqual(served.map((r) => code(`${r.method} ${r.url}`)).sort())
+      for (const row of documented) {
+        const [method, url] = (row[0] ?? '').replaceAll('`', '').split(' ')
+        expect(row[1], row[0]).toBe(code(served.find((r) => r.method === method && r.url === url)?.permission ?? ''))
+        const operation = (row[2] ?? '').replaceAll('`', '')
+        if (operation !== '(no task)') expect(OPERATIONS, row[0]).toContain(operation)
+      }
+    } finally {
+      await t.app.close()
+    }
   })
 
   it('have every history cause', () => {

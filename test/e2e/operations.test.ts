@@ -68,10 +68,10 @@ describe('--state-file', () => {
     const first = await startServer(['--clock', 'manual', '--state-file', file])
     const created = await api(first, 'POST', '/__emulator/tasks', { id: 'kept', durations: { running: 100 } })
     expect(created.status).toBe(201)
-    await api(first, 'POST', '/v1/crdbs', { name: 'db', instances: [{ cluster: { name: 'a', url: 'https://a' } }] })
+    await api(first, 'POST', '/v1/crdbs', { name: 'db', instances: ['a', 'b'].map((name) => ({ cluster: { name, url: `https://${name}`, credentials: { username: 'u', password: 'p' } } })) })
     await api(first, 'POST', '/__emulator/clock/advance', { seconds: 20 })
     const before = { task: (await api(first, 'GET', '/v1/crdb_tasks/kept')).json, list: (await api(first, 'GET', '/v1/crdb_tasks')).json, clock: (await api(first, 'GET', '/__emulator/clock')).json, crdbs: (await api(first, 'GET', '/v1/crdbs')).json }
-    expect(before.crdbs).toHaveLength(1)
+    expect(before.crdbs.crdbs).toHaveLength(1)
     expect(await stop(first, 'SIGTERM')).toBe(0)
 
     const second = await startServer(['--clock', 'manual', '--state-file', file])
@@ -156,7 +156,7 @@ describe('--fixtures', () => {
       expect((await api(server, 'GET', '/v1/crdb_tasks/about-to-expire')).status).toBe(404)
       const viewer = await fetch(`${server.url}/v1/crdbs`, { headers: { authorization: `Basic ${Buffer.from('viewer@example.com:viewer').toString('base64')}` } })
       expect(viewer.status).toBe(200)
-      expect((await viewer.json() as unknown[]).length).toBe(1)
+      expect((await viewer.json() as { crdbs: unknown[] }).crdbs.length).toBe(1)
     } finally {
       await stop(server, 'SIGKILL')
     }

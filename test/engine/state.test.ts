@@ -17,7 +17,11 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 
 const EAST = { cluster: { name: 'east.example.com', url: 'https://east.example.com:9443' } }
 const WEST = { cluster: { name: 'west.example.com', url: 'https://west.example.com:9443' }, compression: 3 }
+const NORTH = { cluster: { name: 'north.example.com', url: 'https://north.example.com:9443' } }
+const SOUTH = { cluster: { name: 'south.example.com', url: 'https://south.example.com:9443' } }
 const draft = (name: string): CrdbDraft => ({ name, instances: [EAST, WEST], default_db_config: { memory_size: 1024 } })
+/** A CRDB GUID for hand-written records. */
+const GUID = '0f0e0d0c-0b0a-4908-8706-050403020100'
 
 const FAILURE: TaskError = { cluster_name: CLUSTER, error_code: 'db_not_found', description: 'The database is gone.' }
 const CANCELED: TaskError = { cluster_name: CLUSTER, error_code: 'task_canceled', description: 'The task was canceled.' }
@@ -85,7 +89,7 @@ function fireUntil (engine: Engine, until: number): Fired[] {
  * - `held`: running since T, with null running and commit durations.
  * - `create-a`, `create-b`: completed at T+9, CRDBs A and B exist.
  * - `delete-a`: delete of A, running since T+11 (A refuses other changes meanwhile).
- * - `update-b`: update of B, running since T+11.
+ * - `update-b`: update of B, running since T+11 (B refuses other changes meanwhile).
  * - `create-c`: create of C, running since T+11 with its GUID.
  */
 function busyEngine (): { engine: Engine, guidA: string, guidB: string } {
@@ -129,7 +133,8 @@ function busyEngine (): { engine: Engine, guidA: string, guidB: string } {
     'create-c': 'running'
   })
   expect(mustGet(engine, 'running-cancel').pendingCancel).toEqual({ at: at(16), force: false })
-  expect(engine.getCrdb(guidA)?.deletingTaskId).toBe('delete-a')
+  expect(engine.getCrdb(guidA)?.activeTaskId).toBe('delete-a')
+  expect(engine.getCrdb(guidB)?.activeTaskId).toBe('update-b')
   expect(engine.now()).toBe(at(12))
   return { engine, guidA, guidB }
 }
@@ -197,7 +202,7 @@ describe('exportState and importState: the round trip', () => {
     expect(byId.get('queued')).toMatchObject({ crdb_guid: null, planned_guid: 'planned-guid', phase_ends_at: iso(at(30)), started_at: null })
     expect(byId.get('delete-a')).toMatchObject({ operation: 'delete_crdb', change: { kind: 'delete' } })
     expect(saved.crdbs).toHaveLength(2)
-    expect(saved.crdbs?.map((c) => [c.name, c.deleting_task_id])).toEqual([['a', 'delete-a'], ['b', null]])
+    expect(saved.crdbs?.map((c) => [c.name, c.active_task_id])).toEqual([['a', 'delete-a'], ['b', 'update-b']])
   })
 
   it('keeps a millisecond that is not a whole second through the round trip', () => {
@@ -255,7 +260,7 @@ describe('exportState and importState: the round trip', () => {
     expect(mustGet(fresh, 'held').phase).toBe('running')
     expect(fresh.getCrdb(guidA)).toBeUndefined()
     expect(fresh.getCrdb(guidB)).toMatchObject({ name: 'b2', default_db_config: { memory_size: 1024, shards: 2 }, status: 'active' })
-    expect([...fresh.listCrdbs()].map((c) => [c.name, c.status, c.deletingTaskId])).toEqual([['b2', 'active', null], ['c', 'active', null]])
+    expect([...fresh.listCrdbs()].map((c) => [c.name, c.status, c.activeTaskId])).toEqual([['b2', 'active', null], ['c', 'active', null]])
     expect(moment('create-c', 'completed/')).toBe(at(18))
   })
 
@@ -271,12 +276,22 @@ describe('exportState and importState: the round trip', () => {
     }
   })
 
-  it('keeps the delete lock of a CRDB being deleted after an import', () => {
-    const { engine, guidA } = busyEngine()
+  it('keeps the lock of each CRDB being changed after an import (a delete\'s, and now an update\'s too), and lifts it when the task ends', () => {
+    const { engine, guidA, guidB } = busyEngine()
     const fresh = makeManual()
     fresh.importState(viaJson(engine.exportState()))
-    const refused = fresh.requestCrdbChange(guidA, { kind: 'update', patch: { name: 'z' } })
-    expect(refused).toMatchObject({ ok: false, reason: 'crdb_not_acceptable' })
+    for (const [guid, taskId] of [[guidA, 'delete-a'], [guidB, 'update-b']] as const) {
+      const refused = fresh.requestCrdbChange(guid, { kind: 'update', patch: { name: 'z' } })
+      expect(refused).toEqual({ ok: false, reason: 'crdb_not_acceptable', detail: expect.stringContaining(taskId) })
+      expect(fresh.checkCrdbChange(guid, { kind: 'flush' })).toMatchObject({ ok: false, reason: 'crdb_not_acceptable' })
+    }
+    // both tasks complete at T+18
+    fresh.advance(6 - 0.001)
+    expect(fresh.getCrdb(guidB)?.activeTaskId).toBe('update-b')
+    fresh.advance(0.001)
+    expect(fresh.getCrdb(guidA)).toBeUndefined()
+    expect(fresh.getCrdb(guidB)?.activeTaskId).toBeNull()
+    expect(fresh.requestCrdbChange(guidB, { kind: 'update', patch: { name: 'z' } }).ok).toBe(true)
   })
 
   it('gives a task created after importing into a seeded engine an id that no restored task has', () => {
@@ -288,6 +303,159 @@ describe('exportState and importState: the round trip', () => {
     const added = mustCreate(fresh, { durations: { queued: null } })
     expect(added.id).not.toBe(restoredTask.id)
     expect(listIds(fresh)).toEqual([restoredTask.id, added.id])
+  })
+})
+
+describe('exportState and importState: CRDBs', () => {
+  /**
+   * An engine at T+30 s with one CRDB that has been through every kind of record field:
+   *
+   * - created with causal consistency from east (1) and west (2), completed at T+9;
+   * - `modify`: north added (3), east removed with force, completed at T+18 (configuration 2);
+   * - `failing`: an update failed at T+23 naming west (configuration 3 failed);
+   * - `upgrade`: running since T+29 (configuration 4 posted), holding the lock.
+   */
+  function richEngine (): { engine: Engine, guid: string } {
+    const engine = makeManual()
+    const create = mustRequest(engine, null, { kind: 'create', draft: { ...draft('rich'), encryption: true, causal_consistency: true } }, { id: 'create' })
+    engine.advance(END)
+    const guid = create.crdbGuid as string
+    mustRequest(engine, guid, { kind: 'modify', add: [NORTH], remove: [1], forceRemove: true }, { id: 'modify' })
+    engine.advance(END)
+    mustRequest(engine, guid, { kind: 'update', patch: { name: 'never' } }, { id: 'failing' })
+    engine.amend('failing', { outcome: 'failed', errors: [{ cluster_name: 'west.example.com', error_code: 'connection_error', description: 'West did not answer.' }] })
+    engine.advance(END)
+    mustRequest(engine, guid, { kind: 'upgrade', options: { redis_version: '7.4' } }, { id: 'upgrade' })
+    engine.advance(Q)
+    expect(mustGet(engine, 'upgrade').phase).toBe('running')
+    expect(engine.now()).toBe(at(29))
+    return { engine, guid }
+  }
+
+  it('exports every field of a CRDB', () => {
+    const { engine, guid } = richEngine()
+    expect(engine.exportState().crdbs).toEqual([{
+      guid,
+      name: 'rich',
+      default_db_config: { memory_size: 1024 },
+      instances: [{ ...WEST, id: 2, db_uid: '2' }, { ...NORTH, id: 3, db_uid: '3' }],
+      encryption: true,
+      causal_consistency: true,
+      status: 'active',
+      next_instance_id: 4,
+      force_removed: [{ ...EAST, id: 1, db_uid: '1' }],
+      active_config_version: 2,
+      configurations: [
+        { version: 1, status: 'commit-completed' },
+        { version: 2, status: 'commit-completed' },
+        { version: 3, status: 'failed' },
+        { version: 4, status: 'posted' }
+      ],
+      connection_errors: { 'west.example.com': 'West did not answer.' },
+      active_task_id: 'upgrade'
+    }])
+  })
+
+  it('imports it into a fresh engine deep-equal, lock included, and both go on alike until the upgrade completes', () => {
+    const { engine, guid } = richEngine()
+    const saved = engine.exportState()
+    const fresh = makeManual()
+    fresh.importState(viaJson(saved))
+    expect(fresh.exportState()).toEqual(saved)
+    expect(observe(fresh)).toEqual(observe(engine))
+    expect(fresh.getCrdb(guid)).toEqual(engine.getCrdb(guid))
+    expect(fresh.requestCrdbChange(guid, { kind: 'flush' })).toEqual({ ok: false, reason: 'crdb_not_acceptable', detail: expect.stringContaining('upgrade') })
+    expect(fresh.checkCrdbChange(guid, { kind: 'purge', instances: [1] })).toMatchObject({ ok: false, reason: 'crdb_not_acceptable' })
+
+    for (const seconds of [R, 0.001, C - 0.002, 0.001, 100]) {
+      engine.advance(seconds)
+      fresh.advance(seconds)
+      expect(observe(fresh)).toEqual(observe(engine))
+    }
+    expect(fresh.getCrdb(guid)).toMatchObject({
+      default_db_config: { memory_size: 1024, redis_version: '7.4' },
+      activeConfigVersion: 4,
+      configurations: [
+        { version: 1, status: 'commit-completed' },
+        { version: 2, status: 'commit-completed' },
+        { version: 3, status: 'failed' },
+        { version: 4, status: 'commit-completed' }
+      ],
+      connectionErrors: {},
+      activeTaskId: null
+    })
+    // ids go on from the saved next id, and the force-removed one can still be purged
+    for (const e of [engine, fresh]) {
+      mustRequest(e, guid, { kind: 'modify', add: [SOUTH] }, { id: 'add-south' })
+      e.advance(END)
+      mustRequest(e, guid, { kind: 'purge', instances: [1] }, { id: 'purge-east' })
+      e.advance(END)
+    }
+    expect(observe(fresh)).toEqual(observe(engine))
+    expect(fresh.getCrdb(guid)).toMatchObject({
+      instances: [{ id: 2 }, { id: 3 }, { ...SOUTH, id: 4, db_uid: '4' }],
+      forceRemoved: [],
+      nextInstanceId: 5
+    })
+  })
+
+  it('reads an old record\'s deleting_task_id as active_task_id, and exports it as active_task_id', () => {
+    const engine = makeManual()
+    engine.importState({
+      tasks: [{ id: 'del', operation: 'delete_crdb', phase: 'running', crdb_guid: GUID, change: { kind: 'delete' } }],
+      crdbs: [{ guid: GUID, name: 'old', instances: [EAST, WEST], deleting_task_id: 'del' }]
+    })
+    expect(engine.getCrdb(GUID)?.activeTaskId).toBe('del')
+    const [record] = engine.exportState().crdbs ?? []
+    expect(record?.active_task_id).toBe('del')
+    expect(Object.keys(record ?? {})).not.toContain('deleting_task_id')
+    expect(engine.requestCrdbChange(GUID, { kind: 'update', patch: {} })).toEqual({ ok: false, reason: 'crdb_not_acceptable', detail: expect.stringContaining('del') })
+    engine.advance(R + C)
+    expect(mustGet(engine, 'del').phase).toBe('completed')
+    expect(engine.getCrdb(GUID)).toBeUndefined()
+    // active_task_id wins over deleting_task_id when a record has both
+    engine.importState({ crdbs: [{ guid: GUID, name: 'both', instances: [EAST, WEST], active_task_id: 'new', deleting_task_id: 'old' }] })
+    expect(engine.getCrdb(GUID)?.activeTaskId).toBe('new')
+  })
+
+  it('fills in a hand-written record: instance ids 1, 2, ... in order (force-removed ones after), and the defaults of the other fields', () => {
+    const engine = makeManual()
+    engine.importState({ crdbs: [{ guid: GUID, name: 'hand', instances: [EAST, WEST, NORTH], force_removed: [SOUTH] }] })
+    expect(engine.getCrdb(GUID)).toEqual({
+      guid: GUID,
+      name: 'hand',
+      default_db_config: {},
+      instances: [{ ...EAST, id: 1, db_uid: '1' }, { ...WEST, id: 2, db_uid: '2' }, { ...NORTH, id: 3, db_uid: '3' }],
+      encryption: false,
+      causal_consistency: false,
+      status: 'active',
+      nextInstanceId: 5,
+      forceRemoved: [{ ...SOUTH, id: 4, db_uid: '4' }],
+      activeConfigVersion: 1,
+      configurations: [{ version: 1, status: 'commit-completed' }],
+      connectionErrors: {},
+      activeTaskId: null
+    })
+    // and it takes changes like any other
+    const task = mustRequest(engine, GUID, { kind: 'modify', remove: [2], add: [{ cluster: { name: 'up.example.com', url: 'https://up.example.com:9443' } }] })
+    engine.advance(END)
+    expect(task.phase).toBe('completed')
+    expect(engine.getCrdb(GUID)).toMatchObject({ instances: [{ id: 1 }, { id: 3 }, { id: 5, db_uid: '5' }], nextInstanceId: 6, activeConfigVersion: 2 })
+  })
+
+  it('keeps a saved next_instance_id above the ids it lists, and never goes below them', () => {
+    const engine = makeManual()
+    engine.importState({
+      crdbs: [
+        { guid: GUID, name: 'ahead', instances: [{ ...EAST, id: 2 }, { ...WEST, id: 5 }], next_instance_id: 7 },
+        { guid: 'behind', name: 'behind', instances: [{ ...EAST, id: 1 }, { ...WEST, id: 5 }], next_instance_id: 2 }
+      ]
+    })
+    expect(engine.getCrdb(GUID)).toMatchObject({ instances: [{ id: 2, db_uid: '2' }, { id: 5, db_uid: '5' }], nextInstanceId: 7 })
+    expect(engine.getCrdb('behind')?.nextInstanceId).toBe(6)
+    mustRequest(engine, GUID, { kind: 'modify', add: [NORTH] })
+    engine.advance(END)
+    expect(engine.getCrdb(GUID)?.instances.map((i) => i.id)).toEqual([2, 5, 7])
   })
 })
 
@@ -560,6 +728,17 @@ describe('importState: refusals leave the engine untouched', () => {
       tasks: [{ id: 'a' }],
       crdbs: [{ guid: 'g', name: 'x', instances: [EAST] }, { guid: 'g', name: 'y', instances: [WEST] }]
     }, /^crdbs\[1\]\.guid "g"/],
+    ['an instance id listed twice in a CRDB', {
+      clock: elsewhere,
+      crdbs: [
+        { guid: 'fine', name: 'x', instances: [{ ...EAST, id: 1 }, { ...WEST, id: 2 }] },
+        { guid: 'g', name: 'y', instances: [{ ...EAST, id: 1 }, { ...WEST, id: 1 }] }
+      ]
+    }, /^crdbs\[1\]\.instances/],
+    ['an instance id both a member and force-removed', {
+      clock: elsewhere,
+      crdbs: [{ guid: 'g', name: 'x', instances: [{ ...EAST, id: 2 }, WEST], force_removed: [{ ...NORTH, id: 2 }] }]
+    }, /^crdbs\[0\]\.instances/],
     ['more tasks than maxTasks', { clock: elsewhere, tasks: Array.from({ length: 21 }, (_, i) => ({ id: `t${i}` })) }, /21 tasks.*--max-tasks \(20\)/],
     ['a pending_cancel on a queued task', {
       clock: elsewhere,

@@ -84,7 +84,7 @@ describe('the example client', () => {
     const done = await client.waitForTask(task.id)
     expect(done.status).toBe('failed')
     expect(describeFailure(done)).toBe(`task ${task.id} failed on west: db_create_failed: Unavailable or invalid port`)
-    expect(await control('GET', '/v1/crdbs')).toEqual([])
+    expect(await control('GET', '/v1/crdbs')).toEqual({ crdbs: [] })
   })
 
   it('sees a canceled task end as failed with task_canceled, and no CRDB', async () => {
@@ -96,7 +96,7 @@ describe('the example client', () => {
     expect(done.status).toBe('failed')
     expect(done.errors?.[0]?.error_code).toBe('task_canceled')
     expect(client.polls).toBe(1)
-    expect(await control('GET', '/v1/crdbs')).toEqual([])
+    expect(await control('GET', '/v1/crdbs')).toEqual({ crdbs: [] })
   })
 
   it('gets the 406 of a cancel during commit as a typed error', async () => {

@@ -7,7 +7,8 @@
  * - a role without the route's permission: 403 `forbidden`;
  * - otherwise the route's own success (each request starts from the same state, so it is exact).
  *
- * Health and the OpenAPI document need no credentials at all. With `--no-control` only health
+ * Health and the OpenAPI document need no credentials at all; every other path, a path that is no
+ * route too, answers 401 without them. With `--no-control` only health
  * is left of the control API. Passwords and credentials never reach the logs or the journal.
  */
 import type { FastifyInstance, InjectOptions } from 'fastify'
@@ -45,10 +46,8 @@ interface Case {
   body?: (fixture: Fixture, prefix: string) => object
 }
 
-const CRDB = {
-  name: 'matrix-db',
-  instances: [{ cluster: { name: 'c1.example.com', url: 'https://c1.example.com:9443', credentials: { username: 'admin@c1', password: 'crdb-secret-456' } } }]
-}
+const instance = (n: number) => ({ cluster: { name: `c${n}.example.com`, url: `https://c${n}.example.com:9443`, credentials: { username: `admin@c${n}`, password: 'crdb-secret-456' } } })
+const CRDB = { name: 'matrix-db', instances: [instance(1), instance(2), instance(3)] }
 
 /** One concrete request per route (two for `POST /v1/crdbs`: with and without `dry_run`). */
 const CASES: readonly Case[] = [
@@ -62,6 +61,12 @@ const CASES: readonly Case[] = [
   { route: 'PATCH /v1/crdbs/:guid', url: '/v1/crdbs/{guid}', access: 'change', success: 200, body: () => ({ name: 'renamed' }) },
   { route: 'DELETE /v1/crdbs/:guid', url: '/v1/crdbs/{guid}', access: 'change', success: 200 },
   { route: 'PUT /v1/crdbs/:guid/flush', url: '/v1/crdbs/{guid}/flush', access: 'change', success: 200 },
+  { route: 'GET /v1/crdbs/:guid/health_report', url: '/v1/crdbs/{guid}/health_report', access: 'read', success: 200 },
+  { route: 'POST /v1/crdbs/:guid/updates', url: '/v1/crdbs/{guid}/updates', access: 'change', success: 200, body: () => ({ add_instances: [instance(4)] }) },
+  { route: 'PUT /v1/crdbs/:guid/purge', url: '/v1/crdbs/{guid}/purge', access: 'change', success: 200, body: () => ({ instances: [3] }) },
+  { route: 'POST /v1/crdbs/:guid/upgrade', url: '/v1/crdbs/{guid}/upgrade', access: 'change', success: 200, body: () => ({ redis_version: '7.4' }) },
+  { route: 'GET /v1/cluster', url: '/v1/cluster', access: 'read', success: 200 },
+  { route: 'GET /v1/nodes', url: '/v1/nodes', access: 'read', success: 200 },
   { route: 'GET /__emulator/health', url: '/__emulator/health', access: 'public', success: 200 },
   { route: 'GET /__emulator/openapi.json', url: '/__emulator/openapi.json', access: 'public', success: 200 },
   { route: 'GET /__emulator/clock', url: '/__emulator/clock', access: 'control', success: 200 },
@@ -137,11 +142,15 @@ async function seed (t: TestApp): Promise<Fixture> {
   for (const prefix of PREFIXES) {
     await ok('POST', `${prefix}/v1/crdbs`, CRDB, { 'x-task-id': 'made-crdb' })
     await ok('POST', `${prefix}/__emulator/clock/advance`, { seconds: 60 })
+    const guid = ((await ok('GET', `${prefix}/v1/crdbs`)).json as { crdbs: Array<{ guid: string }> }).crdbs[0]?.guid ?? ''
+    // instance 3 removed by force, so that a purge has something to purge
+    await ok('POST', `${prefix}/v1/crdbs/${guid}/updates`, { remove_instances: [3], force_remove: true })
+    await ok('POST', `${prefix}/__emulator/clock/advance`, { seconds: 60 })
     await ok('POST', `${prefix}/__emulator/tasks`, { id: 'held-queued', durations: { queued: null } })
     await ok('POST', `${prefix}/__emulator/tasks`, { id: 'held-running', durations: { queued: 0, running: null } })
     await ok('POST', `${prefix}/__emulator/tasks`, { id: 'runs', durations: { queued: 1, running: 2, commit: 1 } })
     await ok('POST', `${prefix}/__emulator/faults`, { match: { path: '/nowhere' }, action: { status: 503, error_code: 'cluster_busy', description: 'Busy.' } })
-    guids[prefix] = ((await ok('GET', `${prefix}/v1/crdbs`)).json as Array<{ guid: string }>)[0]?.guid ?? ''
+    guids[prefix] = guid
   }
   return { snapshot: t.registry.exportState(), guids }
 }
@@ -217,13 +226,13 @@ describe('with --no-control', () => {
 
   const fixture: Fixture = { snapshot: { format: 'crdb-tasks-emulator/state@1', namespaces: { am: {} } } as unknown as State, guids: {} }
 
-  it('serves only health of the control API: every other control route is 404 not_found, with or without credentials', async () => {
+  it('serves only health of the control API: every other control route is 404 not_found to an admin, 401 without credentials', async () => {
     const wrong: string[] = []
     for (const prefix of ['', '/ns/nc']) {
       for (const c of CASES.filter((x) => x.route.includes(' /__emulator/'))) {
         for (const headers of [as('admin'), {}] as Array<Record<string, string>>) {
           const res = await t.app.inject(requestFor(c, fixture, prefix, headers))
-          const want = c.route === 'GET /__emulator/health' ? 200 : 404
+          const want = c.route === 'GET /__emulator/health' ? 200 : headers.authorization === undefined ? 401 : 404
           if (res.statusCode !== want) wrong.push(`${c.route} under "${prefix}" (${headers.authorization === undefined ? 'no credentials' : 'admin'}): ${res.statusCode} ${res.body.slice(0, 200)}`)
           else if (want === 404 && errorCodeOf({ json: safeJson(res.body), headers: res.headers }) !== 'not_found') wrong.push(`${c.route}: ${res.body}`)
         }
@@ -249,7 +258,7 @@ describe('credentials in logs and the journal', () => {
     const logger = pino({ level: 'trace' }, { write (line: string) { lines.push(line) } })
     app = (await makeApp({ logger })).app
     // a handler that fails, for the error log line
-    app.get('/v1/__test/boom', { config: { permission: 'view_crdb_tasks' } }, async () => { throw new Error('boom') })
+    app.get('/v1/__test/boom', { config: { permission: 'view_crdb_task' } }, async () => { throw new Error('boom') })
   })
   afterAll(async () => { await app.close() })
 

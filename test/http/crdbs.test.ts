@@ -25,7 +25,9 @@ const createCrdb = async (headers: Record<string, string> = {}): Promise<{ taskI
   expect(task.status).toBe('finished')
   return { taskId: res.json.id, guid: task.crdb_guid }
 }
-const crdbCount = async (): Promise<number> => (await t.call({ method: 'GET', url: '/v1/crdbs' })).json.length
+const crdbCount = async (): Promise<number> => (await t.call({ method: 'GET', url: '/v1/crdbs' })).json.crdbs.length
+/** A problem-details body, as real clusters answer a request body that fails its schema. */
+const problem = (detail: string) => ({ detail, status: 400, title: 'Bad Request', type: 'about:blank' })
 
 describe('POST /v1/crdbs', () => {
   it('answers 200 with a queued create_crdb task, and the CRDB exists once the task completes', async () => {
@@ -41,18 +43,44 @@ describe('POST /v1/crdbs', () => {
     t.advance(DURATION - 1)
     const crdb = await t.call({ method: 'GET', url: `/v1/crdbs/${started.crdb_guid as string}` })
     expect(crdb.status).toBe(200)
+    // the documented CRDB object, with the defaults a real cluster fills in under what was given
     expect(crdb.json).toEqual({
       guid: started.crdb_guid,
       name: 'shop',
-      default_db_config: { name: 'shop', memory_size: 1073741824, port: 12000 },
+      default_db_config: {
+        aof_policy: 'appendfsync-every-sec',
+        data_persistence: 'aof',
+        eviction_policy: 'noeviction',
+        max_aof_load_time: 3600,
+        memory_size: 1073741824,
+        name: 'shop',
+        oss_cluster: false,
+        oss_sharding: false,
+        port: 12000,
+        rack_aware: false,
+        replication: true,
+        replication_oom_threshold_percent: 5,
+        sharding: false,
+        shards_count: 1,
+        tls_mode: 'disabled'
+      },
       instances: [
-        { cluster: { url: 'https://east.example:9443', name: 'east.example' } },
-        { cluster: { url: 'https://west.example:9443', name: 'west.example' }, compression: 3 }
+        // seen from the first instance: only it shows its database id
+        { id: 1, cluster: { url: 'https://east.example:9443', name: 'east.example' }, compression: 3, db_config: {}, db_uid: '1' },
+        { id: 2, cluster: { url: 'https://west.example:9443', name: 'west.example' }, compression: 3, db_config: {}, db_uid: '' }
       ],
       encryption: true,
+      causal_consistency: false,
+      featureset_version: 1,
+      protocol_version: 1,
+      local_databases: [{ bdb_uid: '1', id: 1 }],
+      modules: [],
+      managed_by: '',
+      volatile_config_fields: [],
       status: 'active'
     })
-    expect((await t.call({ method: 'GET', url: '/v1/crdbs' })).json).toEqual([crdb.json])
+    // real clusters wrap the list
+    expect((await t.call({ method: 'GET', url: '/v1/crdbs' })).json).toEqual({ crdbs: [crdb.json] })
   })
 
   it('never shows the credentials it was given', async () => {
@@ -79,7 +107,7 @@ describe('POST /v1/crdbs', () => {
     const res = await t.call({ method: 'POST', url: '/v1/crdbs', payload: BODY })
     t.advance(11)
     expect((await t.call({ method: 'POST', url: `/v1/crdb_tasks/${res.json.id as string}/actions/cancel?force=true` })).status).toBe(200)
-    const [crdb] = (await t.call({ method: 'GET', url: '/v1/crdbs' })).json
+    const [crdb] = (await t.call({ method: 'GET', url: '/v1/crdbs' })).json.crdbs
     expect(crdb.status).toBe('inconsistent')
   })
 
@@ -115,35 +143,44 @@ describe('POST /v1/crdbs', () => {
     expect(ok.json).toEqual({})
     const bad = await t.call({ method: 'POST', url: '/v1/crdbs?dry_run=true', payload: { name: 'x' } })
     expect(bad.status).toBe(400)
-    expect(bad.json.description).toContain('instances')
+    expect(bad.json).toEqual(problem('\'instances\' is a required property'))
+    // the rules beyond the form too: one instance is not enough
+    const one = await t.call({ method: 'POST', url: '/v1/crdbs?dry_run=true', payload: { ...BODY, instances: BODY.instances.slice(0, 1) } })
+    expect(one.status).toBe(406)
+    expect(errorCodeOf(one)).toBe('crdb_not_acceptable')
     expect((await t.call({ method: 'GET', url: '/v1/crdb_tasks' })).json).toEqual([])
     t.advance(100)
     expect(await crdbCount()).toBe(0)
   })
 
-  it('answers 400 invalid_request naming the field for a bad body, and changes nothing', async () => {
+  it('answers a body that fails its schema with 400 in the problem shape real clusters use, naming the field, and changes nothing', async () => {
     const { instances } = BODY
     const cases: Array<[unknown, string]> = [
-      [{ instances }, '"name" is required'],
-      [{ name: 'x' }, '"instances" is required'],
-      [{ name: 'x', instances: [] }, 'instances'],
-      [{ name: 'x', instances: [{}] }, 'instances[0].cluster'],
-      [{ name: 'x', instances: [{ cluster: { url: 'https://a' } }] }, 'instances[0].cluster.name'],
-      [{ name: 'x', instances: [instances[0], { cluster: { name: 'b', url: 7 } }] }, 'instances[1].cluster.url'],
-      [{ name: 5, instances }, '"name"'],
-      [{ name: 'x', instances, encryption: 'yes' }, 'encryption'],
-      [{ name: 'x', instances, default_db_config: [] }, 'default_db_config'],
-      [[BODY], 'JSON object'],
-      ['"shop"', 'JSON object']
+      [{ instances }, '\'name\' is a required property'],
+      [{ name: 'x' }, '\'instances\' is a required property'],
+      [{ name: 'x', instances: [] }, '[] is too short - \'instances\''],
+      [{ name: 'x', instances: [{}] }, '\'cluster\' is a required property - \'instances.0\''],
+      [{ name: 'x', instances: [{ cluster: { url: 'https://a' } }] }, '\'name\' is a required property - \'instances.0.cluster\''],
+      [{ name: 'x', instances: [instances[0], { cluster: { name: 'b', url: 7 } }] }, '7 is not of type \'string\' - \'instances.1.cluster.url\''],
+      [{ name: 5, instances }, '5 is not of type \'string\' - \'name\''],
+      [{ name: 'x', instances, encryption: 'yes' }, '\'yes\' is not of type \'boolean\' - \'encryption\''],
+      [{ name: 'x', instances, default_db_config: [] }, '[] is not of type \'object\' - \'default_db_config\''],
+      [[BODY], 'is not of type \'object\''],
+      ['"shop"', '\'shop\' is not of type \'object\'']
     ]
-    for (const [payload, field] of cases) {
+    for (const [payload, detail] of cases) {
       const res = await t.call({ method: 'POST', url: '/v1/crdbs', payload: payload as object, headers: { 'content-type': 'application/json' } })
       expect(res.status, JSON.stringify(payload)).toBe(400)
-      expect(errorCodeOf(res)).toBe('invalid_request')
-      expect(res.json.description, JSON.stringify(payload)).toContain(field)
+      expect(res.headers['content-type']).toContain('application/problem+json')
+      expect(Object.keys(res.json).sort()).toEqual(['detail', 'status', 'title', 'type'])
+      expect(res.json.detail, JSON.stringify(payload)).toContain(detail)
     }
-    const empty = await t.call({ method: 'POST', url: '/v1/crdbs' })
-    expect(empty.status).toBe(400)
+    // a payload that did not arrive as JSON: the captured answer
+    for (const options of [{}, { headers: { 'content-type': 'text/plain' }, payload: 'name=shop' }]) {
+      const res = await t.call({ method: 'POST', url: '/v1/crdbs', ...options })
+      expect(res.status).toBe(400)
+      expect(res.json).toEqual(problem('None is not of type \'object\''))
+    }
     expect((await t.call({ method: 'GET', url: '/v1/crdb_tasks' })).json).toEqual([])
   })
 })
@@ -159,7 +196,8 @@ describe('PATCH, DELETE and flush of /v1/crdbs/{guid}', () => {
     t.advance(1)
     const crdb = (await t.call({ method: 'GET', url: `/v1/crdbs/${guid}` })).json
     expect(crdb.name).toBe('shop2')
-    expect(crdb.default_db_config).toEqual({ name: 'shop', memory_size: 2, port: 12000 })
+    expect(crdb.default_db_config).toMatchObject({ name: 'shop', memory_size: 2, port: 12000 })
+    expect(crdb.instances.map((i: { id: number }) => i.id)).toEqual([1, 2])
   })
 
   it('makes an inconsistent CRDB active again with the next update that completes', async () => {
@@ -170,12 +208,12 @@ describe('PATCH, DELETE and flush of /v1/crdbs/{guid}', () => {
     const after = (await t.call({ method: 'GET', url: `/v1/crdbs/${guid}` })).json
     expect(after.status).toBe('inconsistent')
     expect(after.encryption).toBe(true)
-    await t.call({ method: 'PATCH', url: `/v1/crdbs/${guid}`, payload: {} })
+    expect((await t.call({ method: 'PATCH', url: `/v1/crdbs/${guid}`, payload: {} })).status).toBe(200)
     t.advance(DURATION)
     expect((await t.call({ method: 'GET', url: `/v1/crdbs/${guid}` })).json.status).toBe('active')
   })
 
-  it('deletes a CRDB when the delete task completes, and refuses other changes meanwhile with 406', async () => {
+  it('deletes a CRDB when the delete task completes, refuses other changes meanwhile with 406, and a second delete after with 406', async () => {
     const { guid } = await createCrdb()
     const del = await t.call({ method: 'DELETE', url: `/v1/crdbs/${guid}` })
     expect(del.status).toBe(200)
@@ -190,6 +228,27 @@ describe('PATCH, DELETE and flush of /v1/crdbs/{guid}', () => {
     const gone = await t.call({ method: 'GET', url: `/v1/crdbs/${guid}` })
     expect(gone.status).toBe(404)
     expect(errorCodeOf(gone)).toBe('crdb_not_found')
+    // the delete page: 406 when "the Active-Active database was already deleted"
+    const again = await t.call({ method: 'DELETE', url: `/v1/crdbs/${guid}` })
+    expect(again.status).toBe(406)
+    expect(again.json.description).toContain('already deleted')
+  })
+
+  it('answers one change at a time: any change while another task of the CRDB is active is 406, and accepted once it ends', async () => {
+    const { guid } = await createCrdb()
+    const first = await t.call({ method: 'PUT', url: `/v1/crdbs/${guid}/flush` })
+    expect(first.status).toBe(200)
+    for (const [method, url, payload] of [
+      ['PATCH', `/v1/crdbs/${guid}`, { name: 'n' }], ['PUT', `/v1/crdbs/${guid}/flush`, undefined], ['DELETE', `/v1/crdbs/${guid}`, undefined],
+      ['POST', `/v1/crdbs/${guid}/updates`, { force_update: true }], ['POST', `/v1/crdbs/${guid}/upgrade`, {}]
+    ] as const) {
+      const res = await t.call({ method, url, ...(payload === undefined ? {} : { payload }) })
+      expect(res.status, `${method} ${url}`).toBe(406)
+      expect(errorCodeOf(res)).toBe('crdb_not_acceptable')
+      expect(res.json.description).toContain(first.json.id)
+    }
+    t.advance(DURATION)
+    expect((await t.call({ method: 'PATCH', url: `/v1/crdbs/${guid}`, payload: { name: 'next' } })).status).toBe(200)
   })
 
   it('accepts changes again after a delete task is canceled', async () => {
@@ -210,14 +269,29 @@ describe('PATCH, DELETE and flush of /v1/crdbs/{guid}', () => {
     expect(task.status).toBe('finished')
     expect(task.crdb_guid).toBeUndefined()
     expect(task.progress.clusters.map((c: { name: string }) => c.name)).toEqual(['east.example', 'west.example'])
+    // async_flush is taken (a boolean, as documented)
+    expect((await t.call({ method: 'PUT', url: `/v1/crdbs/${guid}/flush?async_flush=true` })).status).toBe(200)
+    t.advance(DURATION)
+    const bad = await t.call({ method: 'PUT', url: `/v1/crdbs/${guid}/flush?async_flush=maybe` })
+    expect(bad.status).toBe(400)
+    expect(errorCodeOf(bad)).toBe('invalid_parameter')
   })
 
-  it('answers 404 crdb_not_found for an unknown GUID on every route', async () => {
-    for (const [method, url] of [['GET', '/v1/crdbs/nope'], ['PATCH', '/v1/crdbs/nope'], ['DELETE', '/v1/crdbs/nope'], ['PUT', '/v1/crdbs/nope/flush']] as const) {
-      const res = await t.call({ method, url, ...(method === 'PATCH' ? { payload: {} } : {}) })
+  it('answers 404 crdb_not_found for an unknown GUID on every route, and 406 to a DELETE of a GUID that is not one', async () => {
+    const unknown = '0b6a4f1e-5c3d-4e2f-8a1b-9c8d7e6f5a4b'
+    for (const [method, url, payload] of [
+      ['GET', `/v1/crdbs/${unknown}`], ['PATCH', `/v1/crdbs/${unknown}`, {}], ['DELETE', `/v1/crdbs/${unknown}`], ['PUT', `/v1/crdbs/${unknown}/flush`],
+      ['GET', `/v1/crdbs/${unknown}/health_report`], ['POST', `/v1/crdbs/${unknown}/updates`, { force_update: true }],
+      ['PUT', `/v1/crdbs/${unknown}/purge`, { instances: [1] }], ['POST', `/v1/crdbs/${unknown}/upgrade`, {}], ['PATCH', '/v1/crdbs/nope', {}]
+    ] as const) {
+      const res = await t.call({ method, url, ...(payload === undefined ? {} : { payload }) })
       expect(res.status, `${method} ${url}`).toBe(404)
       expect(errorCodeOf(res)).toBe('crdb_not_found')
     }
+    // the delete page: 406 "The Active-Active GUID is invalid"
+    const malformed = await t.call({ method: 'DELETE', url: '/v1/crdbs/nope' })
+    expect(malformed.status).toBe(406)
+    expect(errorCodeOf(malformed)).toBe('crdb_not_acceptable')
     expect((await t.call({ method: 'GET', url: '/v1/crdb_tasks' })).json).toEqual([])
   })
 
@@ -225,7 +299,7 @@ describe('PATCH, DELETE and flush of /v1/crdbs/{guid}', () => {
     const { guid } = await createCrdb()
     const res = await t.call({ method: 'PATCH', url: `/v1/crdbs/${guid}`, payload: { name: 42 } })
     expect(res.status).toBe(400)
-    expect(res.json.description).toContain('name')
+    expect(res.json).toEqual(problem('42 is not of type \'string\' - \'name\''))
     expect((await t.call({ method: 'GET', url: '/v1/crdb_tasks' })).json).toHaveLength(1)
   })
 
@@ -248,7 +322,11 @@ describe('permissions on /v1/crdbs', () => {
     for (const role of ['cluster_viewer', 'db_viewer', 'user_manager'] as const) {
       expect((await t.call({ method: 'GET', url: '/v1/crdbs', role })).status).toBe(200)
       expect((await t.call({ method: 'GET', url: `/v1/crdbs/${guid}`, role })).status).toBe(200)
-      for (const [method, url] of [['POST', '/v1/crdbs'], ['PATCH', `/v1/crdbs/${guid}`], ['DELETE', `/v1/crdbs/${guid}`], ['PUT', `/v1/crdbs/${guid}/flush`]] as const) {
+      expect((await t.call({ method: 'GET', url: `/v1/crdbs/${guid}/health_report`, role })).status).toBe(200)
+      for (const [method, url] of [
+        ['POST', '/v1/crdbs'], ['PATCH', `/v1/crdbs/${guid}`], ['DELETE', `/v1/crdbs/${guid}`], ['PUT', `/v1/crdbs/${guid}/flush`],
+        ['POST', `/v1/crdbs/${guid}/updates`], ['PUT', `/v1/crdbs/${guid}/purge`], ['POST', `/v1/crdbs/${guid}/upgrade`]
+      ] as const) {
         const res = await t.call({ method, url, role, payload: BODY })
         expect(res.status, `${role} ${method} ${url}`).toBe(403)
         expect(errorCodeOf(res)).toBe('forbidden')
@@ -257,8 +335,21 @@ describe('permissions on /v1/crdbs', () => {
     expect((await t.call({ method: 'GET', url: '/v1/crdbs', role: 'none' })).status).toBe(403)
     for (const role of ['cluster_member', 'db_member'] as const) {
       expect((await t.call({ method: 'PATCH', url: `/v1/crdbs/${guid}`, role, payload: {} })).status).toBe(200)
+      t.advance(DURATION)
     }
     expect((await t.call({ method: 'GET', url: '/v1/crdb_tasks' })).json).toHaveLength(3)
+  })
+
+  it('follows 7.4\'s table with --rs-version 7.4: user_manager may not read CRDBs or their tasks', async () => {
+    const old = await makeApp({ rsVersion: '7.4' })
+    try {
+      for (const url of ['/v1/crdbs', '/v1/crdb_tasks']) {
+        expect((await old.call({ method: 'GET', url, role: 'user_manager' })).status, url).toBe(403)
+        expect((await old.call({ method: 'GET', url, role: 'db_viewer' })).status, url).toBe(200)
+      }
+    } finally {
+      await old.app.close()
+    }
   })
 })
 

@@ -6,12 +6,36 @@ beforeEach(async () => { t = await makeApp() })
 afterEach(async () => { await t.app.close() })
 
 describe('errors', () => {
-  it('answers 404 not_found as JSON for an unknown route or method', async () => {
-    for (const [method, url] of [['GET', '/nope'], ['DELETE', '/v1/crdb_tasks'], ['GET', '/v1/crdb_tasks/a/b/c']] as const) {
+  it('answers 404 not_found as JSON for an unknown route', async () => {
+    for (const [method, url] of [['GET', '/nope'], ['GET', '/'], ['GET', '/v1/crdb_tasks/a/b/c'], ['POST', '/v1/crdbs/x/nothing']] as const) {
       const res = await t.call({ method, url })
       expect(res.status).toBe(404)
       expect(errorCodeOf(res)).toBe('not_found')
     }
+  })
+
+  it('answers 405 method_not_allowed, with Allow, to a known path with a wrong method (as real clusters answer PUT /v1/crdbs/{guid})', async () => {
+    for (const [method, url, allow] of [
+      ['PUT', '/v1/crdbs/7a1e5a4e-0d1c-4b1e-9d5a-3c2b1a0f9e8d', 'DELETE, GET, HEAD, PATCH'],
+      ['DELETE', '/v1/crdb_tasks', 'GET, HEAD'],
+      ['GET', '/v1/crdbs/x/flush', 'PUT'],
+      ['GET', '/v1/crdb_tasks/t/actions/cancel', 'POST']
+    ] as const) {
+      const res = await t.call({ method, url })
+      expect(res.status).toBe(405)
+      expect(errorCodeOf(res)).toBe('method_not_allowed')
+      expect(res.headers.allow).toBe(allow)
+    }
+  })
+
+  it('answers 401 with the realm to a request without credentials before routing, for a path that is no route too', async () => {
+    for (const [method, url] of [['GET', '/'], ['GET', '/nope'], ['PUT', '/v1/crdbs/x'], ['GET', '/v1/crdb_tasks']] as const) {
+      const res = await t.app.inject({ method, url })
+      expect(res.statusCode).toBe(401)
+      expect(res.headers['www-authenticate']).toBe('Basic realm="test.cluster"')
+      expect(res.json()).toMatchObject({ error_code: 'unauthorized' })
+    }
+    expect((await t.app.inject({ method: 'GET', url: '/__emulator/health' })).statusCode).toBe(200)
   })
 
   it('answers 400 invalid_request to a body that is not JSON', async () => {

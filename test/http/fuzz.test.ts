@@ -57,10 +57,16 @@ const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/crdb_tasks/:task_id/actions/cancel', query: ['force'] },
   { method: 'GET', path: '/v1/crdbs' },
   { method: 'POST', path: '/v1/crdbs', bodies: ['crdb'], query: ['dry_run'] },
-  { method: 'GET', path: '/v1/crdbs/:guid' },
+  { method: 'GET', path: '/v1/crdbs/:guid', query: ['instance_id'] },
   { method: 'PATCH', path: '/v1/crdbs/:guid', bodies: ['crdbPatch'] },
   { method: 'DELETE', path: '/v1/crdbs/:guid' },
-  { method: 'PUT', path: '/v1/crdbs/:guid/flush' },
+  { method: 'PUT', path: '/v1/crdbs/:guid/flush', query: ['async_flush'] },
+  { method: 'GET', path: '/v1/crdbs/:guid/health_report', query: ['instance_id'] },
+  { method: 'POST', path: '/v1/crdbs/:guid/updates', bodies: ['crdbUpdates'], query: ['dry_run'] },
+  { method: 'PUT', path: '/v1/crdbs/:guid/purge', bodies: ['crdbPurge'] },
+  { method: 'POST', path: '/v1/crdbs/:guid/upgrade', bodies: ['crdbUpgrade', 'empty'] },
+  { method: 'GET', path: '/v1/cluster' },
+  { method: 'GET', path: '/v1/nodes' },
   { method: 'GET', path: '/__emulator/health' },
   { method: 'GET', path: '/__emulator/openapi.json' },
   { method: 'GET', path: '/__emulator/clock' },
@@ -101,7 +107,7 @@ const CRDB: Json = {
   default_db_config: { memory_size: 1024, replication: true },
   instances: [
     { cluster: { name: 'c1.example.com', url: 'https://c1.example.com:9443', credentials: { username: 'u', password: 'p' } }, compression: 3, db_config: { shard_count: 1 } },
-    { cluster: { name: 'c2.example.com', url: 'https://c2.example.com:9443' } }
+    { cluster: { name: 'c2.example.com', url: 'https://c2.example.com:9443', credentials: { username: 'u', password: 'p' } } }
   ],
   encryption: true
 }
@@ -117,7 +123,16 @@ const AMEND: Json = {
 const STATIC_TEMPLATES: Record<string, Json> = {
   empty: {},
   crdb: CRDB,
-  crdbPatch: { name: 'renamed', default_db_config: { memory_size: 2048 }, encryption: false },
+  crdbPatch: { name: 'renamed', default_db_config: { memory_size: 2048, eviction_policy: 'allkeys-lru' }, encryption: false, instances: [{ id: 1, db_config: { memory_size: null } }] },
+  crdbUpdates: {
+    add_instances: [{ cluster: { name: 'c3.example.com', url: 'https://c3.example.com:9443', credentials: { username: 'u', password: 'p' } }, compression: 2 }],
+    remove_instances: [2],
+    force_remove: true,
+    crdb: { default_db_config: { shards_count: 2 } },
+    force_update: false
+  },
+  crdbPurge: { instances: [2] },
+  crdbUpgrade: { redis_version: '8.2', preserve_roles: true, may_discard_data: false, parallel_shards_upgrade: 2 },
   advance: { seconds: 1.5 },
   run: { task_id: 'runs', status: 'finished' },
   task: { id: 'fuzz-task', crdb_guid: 'g-1', operation: 'update_crdb', ...AMEND as Record<string, Json> },
@@ -157,7 +172,7 @@ async function seed (t: TestApp): Promise<Fixture> {
     await ok(prefix, 'POST', '/__emulator/tasks', { id: 'refuses', cancel: 'conflict', durations: { queued: null } })
     await ok(prefix, 'POST', '/__emulator/tasks', { id: 'runs', durations: { queued: 1, running: 2, commit: 1 } })
     await ok(prefix, 'POST', '/__emulator/faults', { match: { path: '/nowhere' }, action: { status: 503, error_code: 'cluster_busy', description: 'Busy.' } })
-    const crdbs = (await ok(prefix, 'GET', '/v1/crdbs')).json as Array<{ guid: string }>
+    const crdbs = ((await ok(prefix, 'GET', '/v1/crdbs')).json as { crdbs: Array<{ guid: string }> }).crdbs
     guids[namespaceOf(prefix)] = (crdbs[0] as { guid: string }).guid
   }
   const snapshot = t.registry.exportState()
@@ -568,6 +583,10 @@ function expectWellFormed (r: FuzzRequest, res: LightMyRequestResponse): void {
   if (res.statusCode >= 500 || res.statusCode < 200) throw new Error(`status ${res.statusCode}: ${where}`)
   if (res.statusCode < 300) return
   const type = String(res.headers['content-type'] ?? '')
+  if (type.startsWith('application/problem+json')) {
+    expectProblem(r, res, where)
+    return
+  }
   if (!type.startsWith('application/json')) throw new Error(`an error that is not application/json: ${where}`)
   if (res.statusCode === 401 && res.headers['www-authenticate'] !== 'Basic realm="test.cluster"') {
     throw new Error(`a 401 without WWW-Authenticate: Basic realm="test.cluster" (${String(res.headers['www-authenticate'])}): ${where}`)
@@ -586,6 +605,20 @@ function expectWellFormed (r: FuzzRequest, res: LightMyRequestResponse): void {
   if (!SNAKE_CASE.test(code)) throw new Error(`an error_code that is not snake_case: ${where}`)
   if (description.trim() === '') throw new Error(`an empty description: ${where}`)
   for (const pattern of STACK_TEXT) if (pattern.test(description)) throw new Error(`stack trace text (${String(pattern)}) in the description: ${where}`)
+}
+
+/**
+ * The one exception to `{error_code, description}` (contract, section 4): a `/v1/crdbs*` request
+ * body that fails its schema gets 400 in the problem shape real clusters answer with.
+ */
+function expectProblem (r: FuzzRequest, res: LightMyRequestResponse, where: string): void {
+  const path = r.url.replace(/^\/ns\/[a-z0-9-]+/, '')
+  if (res.statusCode !== 400 || !path.startsWith('/v1/crdbs')) throw new Error(`a problem body off a /v1/crdbs body error: ${where}`)
+  const body = JSON.parse(res.body) as Record<string, unknown>
+  if (Object.keys(body).sort().join(',') !== 'detail,status,title,type') throw new Error(`a problem body that is not exactly {detail, status, title, type}: ${where}`)
+  if (body.status !== 400 || body.title !== 'Bad Request' || body.type !== 'about:blank') throw new Error(`a problem body with the wrong status, title or type: ${where}`)
+  if (typeof body.detail !== 'string' || body.detail.trim() === '') throw new Error(`a problem body without a detail: ${where}`)
+  for (const pattern of STACK_TEXT) if (pattern.test(body.detail)) throw new Error(`stack trace text (${String(pattern)}) in the detail: ${where}`)
 }
 
 /**

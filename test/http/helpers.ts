@@ -5,6 +5,7 @@ import { NamespaceRegistry } from '../../src/emulator/namespaces.js'
 import { buildApp } from '../../src/http/app.js'
 import { ROLES, type Role, type User } from '../../src/emulator/users.js'
 import { VERSION } from '../../src/cli/version.js'
+import type { RsVersionName } from '../../src/emulator/versions.js'
 
 /** 2026-01-01T00:00:00Z: tests start their manual clock here. */
 export const T0 = Date.UTC(2026, 0, 1)
@@ -42,6 +43,8 @@ export interface MakeAppOptions {
   idleTtl?: number
   /** A pino logger to capture what the app logs. */
   logger?: FastifyBaseLogger
+  /** The Redis Software version to answer as. */
+  rsVersion?: RsVersionName
 }
 
 export async function makeApp (options: MakeAppOptions = {}): Promise<TestApp> {
@@ -63,7 +66,7 @@ export async function makeApp (options: MakeAppOptions = {}): Promise<TestApp> {
     now: () => wall
   })
   const slept: number[] = []
-  const app = await buildApp({ registry, users: USERS, clusterName: 'test.cluster', control: options.control ?? true, version: VERSION, ...(options.logger === undefined ? {} : { logger: options.logger }), sleep: async (ms) => { slept.push(ms) } })
+  const app = await buildApp({ registry, users: USERS, clusterName: 'test.cluster', control: options.control ?? true, version: VERSION, ...(options.rsVersion === undefined ? {} : { rsVersion: options.rsVersion }), ...(options.logger === undefined ? {} : { logger: options.logger }), sleep: async (ms) => { slept.push(ms) } })
   const call: TestApp['call'] = async ({ role, ...inject }) => {
     const res = await app.inject({ ...inject, headers: { ...as(role ?? 'admin'), ...(inject.headers ?? {}) } })
     let json: unknown
@@ -109,3 +112,9 @@ export function servedRoutes (tree: string): string[] {
   }
   return out
 }
+
+/** An instance on cluster `name`, as a create body gives it (credentials included). */
+export const instanceOn = (name: string) => ({ cluster: { name, url: `https://${name}:9443`, credentials: { username: 'admin@example.com', password: 'crdb-secret' } } })
+
+/** A valid `POST /v1/crdbs` body: two instances (the least a CRDB may have), each with credentials. */
+export const crdbBody = (name = 'db', clusters: readonly string[] = ['a.example.com', 'b.example.com']) => ({ name, instances: clusters.map(instanceOn) })

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Value } from '@sinclair/typebox/value'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { TaskSchema } from '../../src/http/schemas.js'
-import { makeApp, type TestApp } from './helpers.js'
+import { crdbBody, makeApp, type TestApp } from './helpers.js'
 
 type Sample = { situation: string, body: Record<string, unknown> }
 const samples = JSON.parse(readFileSync(new URL('../../fixtures/real-api-samples.json', import.meta.url), 'utf8')) as Record<string, Sample | string>
@@ -22,7 +22,7 @@ describe('real clusters\' captured task objects', () => {
   })
 
   it('have the same fields as the emulator\'s answer for a finished create', async () => {
-    const created = await t.call({ method: 'POST', url: '/v1/crdbs', payload: { name: 'x', instances: [{ cluster: { name: 'a', url: 'https://a' } }] } })
+    const created = await t.call({ method: 'POST', url: '/v1/crdbs', payload: crdbBody('x') })
     expect(Object.keys(created.json).sort()).toEqual([...Object.keys(sample('create_answer')), 'operation'].sort())
     t.advance(14)
     const done = (await t.call({ method: 'GET', url: `/v1/crdb_tasks/${created.json.id as string}` })).json

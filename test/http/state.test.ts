@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { errorCodeOf, makeApp, T0, type TestApp } from './helpers.js'
+import { crdbBody, errorCodeOf, makeApp, T0, type TestApp } from './helpers.js'
 
 let t: TestApp
 beforeEach(async () => { t = await makeApp() })
@@ -8,7 +8,7 @@ afterEach(async () => { await t.app.close() })
 describe('GET and PUT /__emulator/state', () => {
   it('exports tasks, CRDBs, the clock and fault rules, and imports them back into another emulator', async () => {
     await t.call({ method: 'POST', url: '/__emulator/tasks', payload: { id: 'a', cancel_delay: 3 } })
-    await t.call({ method: 'POST', url: '/v1/crdbs', payload: { name: 'db', instances: [{ cluster: { name: 'x', url: 'https://x' } }] }, headers: { 'x-task-id': 'mk' } })
+    await t.call({ method: 'POST', url: '/v1/crdbs', payload: crdbBody('db'), headers: { 'x-task-id': 'mk' } })
     await t.call({ method: 'POST', url: '/__emulator/faults', payload: { match: { path: '/v1/crdbs/*/flush' }, action: { status: 503, error_code: 'busy', description: 'b' }, times: 3 } })
     t.advance(15)
     await t.call({ method: 'POST', url: '/__emulator/tasks', payload: { id: 'b' } })

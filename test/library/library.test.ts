@@ -65,15 +65,17 @@ describe('createEmulator', () => {
   })
 
   it('drives CRDBs through the typed client', async () => {
-    const task = await emulator.client.createCrdb({ name: 'db', instances: [{ cluster: { name: 'a', url: 'https://a:9443' } }] }, { taskId: 'create-db', resultTtl: 60 })
+    const task = await emulator.client.createCrdb({ name: 'db', instances: ['a', 'b'].map((name) => ({ cluster: { name, url: `https://${name}:9443`, credentials: { username: 'u', password: 'p' } } })) }, { taskId: 'create-db', resultTtl: 60 })
     expect(task).toEqual({ id: 'create-db', operation: 'create_crdb', status: 'queued' })
     const done = await emulator.runUntil('create-db', 'finished')
     const crdb = await emulator.client.getCrdb(done.crdb_guid as string)
     expect(crdb.status).toBe('active')
     await emulator.client.updateCrdb(crdb.guid, { name: 'db2' }, { taskId: 'rename' })
     await emulator.runUntil('rename', 'finished')
-    expect((await emulator.client.listCrdbs())[0]?.name).toBe('db2')
-    await expect(emulator.client.validateCrdb({ name: 'x', instances: [] })).rejects.toMatchObject({ errorCode: 'invalid_request' })
+    expect((await emulator.client.listCrdbs()).crdbs[0]?.name).toBe('db2')
+    expect((await emulator.client.healthReport(crdb.guid)).map((r) => r.cluster_name)).toEqual(['a', 'b'])
+    // a body that fails its schema: the problem shape, status 400
+    await expect(emulator.client.validateCrdb({ name: 'x', instances: [] })).rejects.toMatchObject({ status: 400, errorCode: 'invalid_request', description: "[] is too short - 'instances'" })
   })
 
   it('makes whole responses reproducible with a seed', async () => {

@@ -1,7 +1,7 @@
 import fastifyBasicAuth from '@fastify/basic-auth'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { createUserDirectory, hasPermission, type Permission, type User } from '../../emulator/users.js'
+import { createUserDirectory, hasPermission, PERMISSIONS, type Permission, type PermissionTable, type User } from '../../emulator/users.js'
 import { ApiError } from '../errors.js'
 
 declare module 'fastify' {
@@ -13,15 +13,19 @@ declare module 'fastify' {
     /** What the caller must be allowed to do. Every route names one, or says `public`. */
     permission?: Permission
     public?: boolean
+    /** A body that fails its schema is answered in the problem shape (the `/v1/crdbs*` routes). */
+    problemBodies?: boolean
   }
 }
 
 /**
  * HTTP Basic auth and permissions, checked before anything else about a request (401, then
- * 403, then the request's own form). A route must declare `config.permission` or
- * `config.public: true`; registering one that declares neither fails at start-up.
+ * 403, then the request's own form). Every request but a public route's needs credentials, a
+ * path that is no route too: a real cluster answers `GET /` without them with 401 and its
+ * realm. A route must declare `config.permission` or `config.public: true`; registering one that
+ * declares neither fails at start-up.
  */
-export const authPlugin = fp(async (app: FastifyInstance, { users }: { users: readonly User[] }) => {
+export const authPlugin = fp(async (app: FastifyInstance, { users, permissions = PERMISSIONS }: { users: readonly User[], permissions?: PermissionTable }) => {
   const check = createUserDirectory(users)
   app.decorateRequest('user', null)
   await app.register(fastifyBasicAuth, {
@@ -52,20 +56,22 @@ export const authPlugin = fp(async (app: FastifyInstance, { users }: { users: re
   const passed = new Map<string, User>()
   const allow = (request: FastifyRequest, permission: Permission): Error | undefined => {
     const role = request.user?.role ?? 'none'
-    return hasPermission(role, permission) ? undefined : new ApiError('forbidden', `Role ${role} may not ${PERMISSION_TEXT[permission]}.`)
+    return hasPermission(role, permission, permissions) ? undefined : new ApiError('forbidden', `Role ${role} may not ${PERMISSION_TEXT[permission]}.`)
   }
 
   app.addHook('onRequest', (request, reply, done) => {
-    const permission = request.routeOptions.config?.permission
-    if (permission === undefined) {
+    const config = request.routeOptions.config as { permission?: Permission, public?: boolean } | undefined
+    if (config?.public === true) {
       done()
       return
     }
+    // no route: who asks is checked (401), what they may do is not (the answer is 404 or 405)
+    const permission = config?.permission
     const header = request.headers.authorization
     const known = header === undefined ? undefined : passed.get(header)
     if (known !== undefined) {
       request.user = known
-      done(allow(request, permission))
+      done(permission === undefined ? undefined : allow(request, permission))
       return
     }
     app.basicAuth(request, reply, (err?: Error) => {
@@ -77,7 +83,7 @@ export const authPlugin = fp(async (app: FastifyInstance, { users }: { users: re
         if (passed.size >= AUTH_CACHE_SIZE) passed.clear()
         passed.set(header, request.user)
       }
-      done(allow(request, permission))
+      done(permission === undefined ? undefined : allow(request, permission))
     })
   })
 }, { name: 'crdb-auth' })
@@ -85,9 +91,17 @@ export const authPlugin = fp(async (app: FastifyInstance, { users }: { users: re
 const AUTH_CACHE_SIZE = 10_000
 
 const PERMISSION_TEXT: Record<Permission, string> = {
-  view_crdb_tasks: 'read CRDB tasks',
+  view_crdb_list: 'list CRDBs',
+  view_crdb: 'read CRDBs',
+  create_crdb: 'create CRDBs',
+  update_crdb: 'change CRDBs',
+  delete_crdb: 'delete CRDBs',
+  flush_crdb: 'flush CRDBs',
+  purge_instance: 'purge CRDB instances',
+  upgrade_crdb: 'upgrade CRDBs',
+  view_crdb_task_list: 'list CRDB tasks',
+  view_crdb_task: 'read CRDB tasks',
   cancel_crdb_task: 'cancel CRDB tasks',
-  view_crdbs: 'read CRDBs',
-  change_crdbs: 'create, change, flush or delete CRDBs',
+  view_cluster_info: 'read the cluster\'s information',
   control_emulator: 'use the emulator\'s control API (admin only)'
 }

@@ -45,7 +45,7 @@ export function clusterOf (request: FastifyRequest): FakeCluster {
 
 /**
  * After auth, finds the request's namespace, or makes it on first use by a request that passed
- * auth and names a route (a request that fails either creates nothing).
+ * auth and names a route (a request that fails either, or needs no auth, creates nothing).
  */
 export const namespacePlugin = fp(async (app: FastifyInstance, { registry }: { registry: NamespaceRegistry }) => {
   app.decorateRequest('cluster', null)
@@ -56,7 +56,8 @@ export const namespacePlugin = fp(async (app: FastifyInstance, { registry }: { r
     nameNamespace(request)
     let cluster = registry.find(request.namespace)
     if (cluster === undefined) {
-      if (request.routeOptions.url === undefined) {
+      // nothing unauthenticated makes a namespace (a public route needs none)
+      if (request.routeOptions.url === undefined || request.user === null) {
         done()
         return
       }

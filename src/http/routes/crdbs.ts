@@ -1,67 +1,117 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { CrdbChange, CrdbDraft, CrdbInstance, CrdbPatch } from '../../engine/crdbs.js'
+import type { Crdb, CrdbChange, CrdbDraft, CrdbPatch, InstanceDraft } from '../../engine/crdbs.js'
 import type { Engine } from '../../engine/engine.js'
+import type { RsVersion } from '../../emulator/versions.js'
+import {
+  CrdbListSchema, CrdbSchema, CreateCrdbBodySchema, HealthReportSchema, PatchCrdbBodySchema, PurgeBodySchema, UpdatesBodySchema, UpgradeBodySchema,
+  type CreateCrdbBody, type InstanceIn, type PatchCrdbBody, type UpdatesBody
+} from '../crdb-schemas.js'
 import { ApiError, refused } from '../errors.js'
 import { clusterOf } from '../plugins/namespace.js'
+import { formatBodyProblems } from '../problem.js'
 import {
-  CrdbParamsSchema, CrdbSchema, CreateCrdbBodySchema, DryRunQuerySchema, errorResponses, MutationHeadersSchema,
-  parseBooleanParam, PatchCrdbBodySchema, TaskSchema, type CreateCrdbBody
+  BadRequestSchema, CrdbParamsSchema, DryRunQuerySchema, errorResponses, FlushQuerySchema, InstanceQuerySchema, MutationHeadersSchema, parseBooleanParam, TaskSchema
 } from '../schemas.js'
-import { toCrdbWire, toTaskWire } from '../wire.js'
+import { localInstance, toCrdbWire, toHealthReportWire, toTaskWire } from '../wire.js'
 import { parseResultTtl } from './tasks.js'
 
-type InstanceIn = CreateCrdbBody['instances'][number]
+type Headers = { 'x-task-id'?: string, 'x-result-ttl'?: string }
 
-/** The `/v1/crdbs` requests that start tasks (and the two that read CRDBs). */
-export const crdbRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const read = { permission: 'view_crdbs' } as const
-  const change = { permission: 'change_crdbs' } as const
-  const mutationResponses = { 200: TaskSchema, ...errorResponses(400, 401, 403, 404, 406, 409, 503) }
+/** The whole documented `/v1/crdbs` family: two reads, health_report, and the requests that start tasks. */
+export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVersion: RsVersion }> = async (app, { clusterName, rsVersion }) => {
+  const mutationResponses = {
+    200: Type.Union([TaskSchema, Type.Object({}, { description: 'dry_run: nothing started' })]),
+    ...errorResponses(400, 401, 403, 404, 406, 409, 503),
+    400: BadRequestSchema
+  }
+  // a body that fails its schema gets the problem shape, as on a real cluster
+  const withBody = { schemaErrorFormatter: formatBodyProblems }
 
-  /** Starts the task of a mutation, with the `X-Task-ID` and `X-Result-TTL` it was sent. */
-  function start (engine: Engine, guid: string | null, crdbChange: CrdbChange, headers: { 'x-task-id'?: string, 'x-result-ttl'?: string }) {
-    const options: { id?: string, resultTtl?: number } = {}
-    if (headers['x-task-id'] !== undefined) options.id = headers['x-task-id']
+  /** Starts the task of a change (or only checks it, `dry_run`), with the `X-Task-ID` and `X-Result-TTL` it was sent. */
+  function start (engine: Engine, guid: string | null, change: CrdbChange, headers: Headers, dryRun = false) {
     const ttl = parseResultTtl(headers['x-result-ttl'])
-    if (ttl !== undefined) options.resultTtl = ttl
-    const result = engine.requestCrdbChange(guid, crdbChange, options)
+    if (dryRun) {
+      const checked = engine.checkCrdbChange(guid, change)
+      if (!checked.ok) throw refused(checked)
+      return {}
+    }
+    const result = engine.requestCrdbChange(guid, change, {
+      ...(headers['x-task-id'] === undefined ? {} : { id: headers['x-task-id'] }),
+      ...(ttl === undefined ? {} : { resultTtl: ttl })
+    })
     if (!result.ok) throw refused(result)
     return toTaskWire(result.task)
   }
 
+  const findCrdb = (engine: Engine, guid: string): Crdb => {
+    const crdb = engine.getCrdb(guid)
+    if (crdb === undefined) throw new ApiError('crdb_not_found', `No CRDB with GUID "${guid}".`)
+    return crdb
+  }
+  const instanceParam = (raw: string | undefined): number | undefined => raw === undefined ? undefined : Number(raw)
+
   app.get('/v1/crdbs', {
-    config: read,
-    schema: { summary: 'List every CRDB', response: { 200: Type.Array(CrdbSchema), ...errorResponses(401, 403) } }
-  }, async (request) => Array.from(clusterOf(request).engine.listCrdbs(), toCrdbWire))
+    config: { permission: 'view_crdb_list' },
+    schema: { summary: 'List every CRDB (wrapped in {"crdbs": [...]}, as real clusters answer)', response: { 200: CrdbListSchema, ...errorResponses(401, 403) } }
+  }, async (request) => ({
+    crdbs: Array.from(clusterOf(request).engine.listCrdbs(), (crdb) => toCrdbWire(crdb, localInstance(crdb, clusterName), rsVersion))
+  }))
 
   app.get('/v1/crdbs/:guid', {
-    config: read,
-    schema: { summary: 'Get one CRDB', params: CrdbParamsSchema, response: { 200: CrdbSchema, ...errorResponses(401, 403, 404) } }
+    config: { permission: 'view_crdb' },
+    schema: {
+      summary: 'Get one CRDB, as the instance instance_id (default: this cluster\'s) sees it',
+      params: CrdbParamsSchema,
+      querystring: InstanceQuerySchema,
+      response: { 200: CrdbSchema, ...errorResponses(400, 401, 403, 404) }
+    }
   }, async (request) => {
-    const crdb = clusterOf(request).engine.getCrdb(request.params.guid)
-    if (crdb === undefined) throw new ApiError('crdb_not_found', `No CRDB with GUID "${request.params.guid}".`)
-    return toCrdbWire(crdb)
+    const crdb = findCrdb(clusterOf(request).engine, request.params.guid)
+    const id = instanceParam(request.query.instance_id)
+    const local = localInstance(crdb, clusterName, id)
+    if (id !== undefined && local === undefined) throw new ApiError('crdb_instance_not_found', `CRDB ${crdb.guid} has no instance ${id}.`)
+    return toCrdbWire(crdb, local, rsVersion)
+  })
+
+  app.get('/v1/crdbs/:guid/health_report', {
+    config: { permission: 'view_crdb' },
+    schema: {
+      summary: 'Each instance\'s health report (only instance_id\'s, when it names an instance)',
+      params: CrdbParamsSchema,
+      querystring: InstanceQuerySchema,
+      response: { 200: Type.Array(HealthReportSchema), ...errorResponses(400, 401, 403, 404) }
+    }
+  }, async (request) => {
+    const crdb = findCrdb(clusterOf(request).engine, request.params.guid)
+    const id = instanceParam(request.query.instance_id)
+    // the docs: "If the instance does not exist, the request gets information from all instances"
+    const one = crdb.instances.filter((i) => i.id === id)
+    return (one.length > 0 ? one : crdb.instances).map((i) => toHealthReportWire(crdb, i))
   })
 
   app.post('/v1/crdbs', {
-    config: change,
+    config: { permission: 'create_crdb', problemBodies: true },
+    ...withBody,
     schema: {
       summary: 'Create a CRDB (a create_crdb task); dry_run=true only validates',
       querystring: DryRunQuerySchema,
       headers: MutationHeadersSchema,
       body: CreateCrdbBodySchema,
-      response: { ...mutationResponses, 200: Type.Union([TaskSchema, Type.Object({})]) }
+      response: mutationResponses
     }
   }, async (request) => {
-    if (parseBooleanParam(request.query.dry_run)) return {}
-    return start(clusterOf(request).engine, null, { kind: 'create', draft: toDraft(request.body) }, request.headers)
+    const body = request.body
+    body.instances.forEach((instance, n) => { checkCredentials(instance, `instances[${n}]`, rsVersion) })
+    const change: CrdbChange = { kind: 'create', draft: toDraft(body), ...(body.guid === undefined ? {} : { guid: body.guid.toLowerCase() }) }
+    return start(clusterOf(request).engine, null, change, request.headers, parseBooleanParam(request.query.dry_run))
   })
 
   app.patch('/v1/crdbs/:guid', {
-    config: change,
+    config: { permission: 'update_crdb', problemBodies: true },
+    ...withBody,
     schema: {
-      summary: 'Change a CRDB (an update_crdb task); fields are merged when the task completes',
+      summary: 'Change a CRDB\'s settings, its instances\' by id (an update_crdb task); applied when the task completes',
       params: CrdbParamsSchema,
       headers: MutationHeadersSchema,
       body: PatchCrdbBodySchema,
@@ -69,34 +119,135 @@ export const crdbRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'update', patch: toPatch(request.body) }, request.headers))
 
+  app.post('/v1/crdbs/:guid/updates', {
+    config: { permission: 'update_crdb', problemBodies: true },
+    ...withBody,
+    schema: {
+      summary: 'Add or remove instances (force_remove), change settings, or force a configuration push (an update_crdb task)',
+      params: CrdbParamsSchema,
+      querystring: DryRunQuerySchema,
+      headers: MutationHeadersSchema,
+      body: UpdatesBodySchema,
+      response: mutationResponses
+    }
+  }, async (request) => {
+    const change = toModify(request.body, rsVersion)
+    return start(clusterOf(request).engine, request.params.guid, change, request.headers, parseBooleanParam(request.query.dry_run))
+  })
+
   app.delete('/v1/crdbs/:guid', {
-    config: change,
+    config: { permission: 'delete_crdb' },
     schema: { summary: 'Delete a CRDB (a delete_crdb task)', params: CrdbParamsSchema, headers: MutationHeadersSchema, response: mutationResponses }
   }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'delete' }, request.headers))
 
   app.put('/v1/crdbs/:guid/flush', {
-    config: change,
-    schema: { summary: 'Flush a CRDB\'s data (a flush_crdb task, which shows no crdb_guid)', params: CrdbParamsSchema, headers: MutationHeadersSchema, response: mutationResponses }
-  }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'flush' }, request.headers))
+    config: { permission: 'flush_crdb' },
+    schema: {
+      summary: 'Flush a CRDB\'s data (a flush_crdb task, which shows no crdb_guid)',
+      params: CrdbParamsSchema,
+      querystring: FlushQuerySchema,
+      headers: MutationHeadersSchema,
+      response: mutationResponses
+    }
+  }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'flush', async: parseBooleanParam(request.query.async_flush) }, request.headers))
+
+  app.put('/v1/crdbs/:guid/purge', {
+    config: { permission: 'purge_instance', problemBodies: true },
+    ...withBody,
+    schema: {
+      summary: 'Purge the data left on instances removed by force (a purge_crdb task)',
+      params: CrdbParamsSchema,
+      headers: MutationHeadersSchema,
+      body: PurgeBodySchema,
+      response: mutationResponses
+    }
+  }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'purge', instances: [...new Set(request.body.instances)] }, request.headers))
+
+  if (rsVersion.upgrade) {
+    app.post('/v1/crdbs/:guid/upgrade', {
+      config: { permission: 'upgrade_crdb', problemBodies: true },
+      ...withBody,
+      preValidation: async (request) => { request.body ??= {} },
+      schema: {
+        summary: 'Upgrade the Redis version and modules of every instance (an upgrade_crdb task; 8.0 and later)',
+        params: CrdbParamsSchema,
+        headers: MutationHeadersSchema,
+        body: UpgradeBodySchema,
+        response: mutationResponses
+      }
+    }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'upgrade', options: request.body }, request.headers))
+  }
 }
 
-/** Keeps what the emulator shows of an instance; drops `credentials` and unknown fields. */
-function toInstance (input: InstanceIn): CrdbInstance {
-  const instance: CrdbInstance = { cluster: { name: input.cluster.name, url: input.cluster.url } }
+/**
+ * An instance reaches its cluster with `credentials` or (8.0 and later) `certificate_auth`, never
+ * both (objects/crdb/cluster_info). Neither is kept.
+ */
+function checkCredentials (instance: InstanceIn, where: string, version: RsVersion): void {
+  const { credentials, certificate_auth: cert } = instance.cluster
+  if (cert !== undefined && !version.certificateAuth) {
+    throw new ApiError('invalid_request', `Invalid request body: field "${where}.cluster.certificate_auth" is not known before Redis Software 8.0; give credentials.`)
+  }
+  if (credentials !== undefined && cert !== undefined) {
+    throw new ApiError('invalid_request', `Invalid request body: field "${where}.cluster" gives both credentials and certificate_auth; give one.`)
+  }
+  if (credentials === undefined && cert === undefined) {
+    throw new ApiError('invalid_request', `Invalid request body: field "${where}.cluster" needs ${version.certificateAuth ? 'credentials or certificate_auth' : 'credentials'}.`)
+  }
+}
+
+/** What the engine keeps of an instance: no credentials, no unknown fields. */
+function toInstance (input: InstanceIn): InstanceDraft {
+  const { name, url, replication_endpoint: endpoint, replication_tls_sni: sni } = input.cluster
+  const instance: InstanceDraft = {
+    cluster: { name, url, ...(endpoint === undefined ? {} : { replication_endpoint: endpoint }), ...(sni === undefined ? {} : { replication_tls_sni: sni }) }
+  }
   if (input.compression !== undefined) instance.compression = input.compression
   if (input.db_config !== undefined) instance.db_config = input.db_config
   return instance
 }
 
 function toDraft (body: CreateCrdbBody): CrdbDraft {
-  return { ...toPatch(body), name: body.name, instances: body.instances.map(toInstance) }
+  const draft: CrdbDraft = { name: body.name, instances: body.instances.map(toInstance) }
+  if (body.default_db_config !== undefined) draft.default_db_config = body.default_db_config
+  if (body.encryption !== undefined) draft.encryption = body.encryption
+  if (body.causal_consistency !== undefined) draft.causal_consistency = body.causal_consistency
+  return draft
 }
 
-function toPatch (body: Partial<CreateCrdbBody>): CrdbPatch {
+function toPatch (body: PatchCrdbBody): CrdbPatch {
   const patch: CrdbPatch = {}
   if (body.name !== undefined) patch.name = body.name
   if (body.default_db_config !== undefined) patch.default_db_config = body.default_db_config
-  if (body.instances !== undefined) patch.instances = body.instances.map(toInstance)
   if (body.encryption !== undefined) patch.encryption = body.encryption
+  if (body.causal_consistency !== undefined) patch.causal_consistency = body.causal_consistency
+  if (body.instances !== undefined) {
+    patch.instances = body.instances.map((i) => ({
+      id: i.id,
+      ...(i.compression === undefined ? {} : { compression: i.compression }),
+      ...(i.db_config === undefined ? {} : { db_config: i.db_config })
+    }))
+  }
   return patch
+}
+
+/** The modify_request of `/updates`; one that asks for nothing (and does not force an update) is refused. */
+function toModify (body: UpdatesBody, version: RsVersion): CrdbChange {
+  const add = body.add_instances ?? []
+  const remove = [...new Set(body.remove_instances ?? [])]
+  if (add.length === 0 && remove.length === 0 && body.crdb === undefined && body.force_update !== true) {
+    throw new ApiError('invalid_request', 'Invalid request body: nothing to change; give add_instances, remove_instances or crdb (or force_update: true).')
+  }
+  if (body.force_remove === true && remove.length === 0) {
+    throw new ApiError('invalid_request', 'Invalid request body: field "force_remove" needs remove_instances.')
+  }
+  add.forEach((instance, n) => { checkCredentials(instance, `add_instances[${n}]`, version) })
+  return {
+    kind: 'modify',
+    ...(body.crdb === undefined ? {} : { patch: toPatch(body.crdb) }),
+    ...(add.length === 0 ? {} : { add: add.map(toInstance) }),
+    ...(remove.length === 0 ? {} : { remove }),
+    ...(body.force_remove === true ? { forceRemove: true } : {}),
+    ...(body.force_update === true ? { forceUpdate: true } : {})
+  }
 }

@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify'
 import { ApiError } from '../errors.js'
 import { clusterOf } from '../plugins/namespace.js'
 import { CancelResponseSchema, ControlTaskParamsSchema, errorResponses, ForceQuerySchema, OverviewSchema } from '../schemas.js'
-import { toClockWire, toControlTime, toCrdbWire, toTaskVerboseWire } from '../wire.js'
+import type { RsVersion } from '../../emulator/versions.js'
+import { localInstance, toClockWire, toControlTime, toCrdbWire, toTaskVerboseWire } from '../wire.js'
 import { cancelTask } from './tasks.js'
 
 /**
@@ -29,7 +30,7 @@ const RECENT_REQUESTS = 200
  * API: an overview to poll, and a cancel that is neither journaled nor faulted (the journal is
  * for the code under test).
  */
-export const dashboardRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const dashboardRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVersion: RsVersion }> = async (app, { clusterName, rsVersion }) => {
   // read once, on first use: a test that never opens the dashboard needs no build
   const files = new Map<UiFile, Buffer>()
   const file = (name: UiFile): Buffer => {
@@ -81,7 +82,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox = async (app) => {
         expires_at: time(task.expiresAt),
         pending_cancel_at: time(task.pendingCancel?.at ?? null)
       })),
-      crdbs: Array.from(engine.listCrdbs(), toCrdbWire),
+      crdbs: Array.from(engine.listCrdbs(), (crdb) => toCrdbWire(crdb, localInstance(crdb, clusterName), rsVersion)),
       faults: faults.list(),
       requests: requests.slice(-RECENT_REQUESTS).map((entry) => ({ ...entry, at: toControlTime(entry.at) }))
     }

@@ -15,7 +15,7 @@ import { Type } from '@sinclair/typebox'
 /** The three documented `/v1/crdb_tasks` endpoints. */
 export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/crdb_tasks', {
-    config: { permission: 'view_crdb_tasks' },
+    config: { permission: 'view_crdb_task_list' },
     // V8's JSON.stringify is faster than the schema's serializer on long lists of short strings
     // (a 1 000-task list's profile showed its string escaping first); the wire objects hold only
     // the schema's fields, so nothing more goes out
@@ -27,7 +27,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => Array.from(clusterOf(request).engine.list(), toTaskWire))
 
   app.get('/v1/crdb_tasks/:task_id', {
-    config: { permission: 'view_crdb_tasks' },
+    config: { permission: 'view_crdb_task' },
     schema: {
       summary: 'Get one task',
       params: TaskIdParamsSchema,
