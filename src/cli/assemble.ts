@@ -4,6 +4,7 @@ import { systemTime } from '../engine/clock.js'
 import type { FaultRuleInput } from '../emulator/faults.js'
 import { buildApp } from '../http/app.js'
 import { NamespaceRegistry } from '../emulator/namespaces.js'
+import { singleCluster, type Topology } from '../emulator/topology.js'
 import { VERSION } from './version.js'
 
 export interface Assembled {
@@ -12,12 +13,16 @@ export interface Assembled {
 }
 
 /** Wires a configuration into the namespaces' fake clusters and the HTTP app (which does not listen yet). */
-export async function assemble (config: Config, options: { logger?: FastifyBaseLogger, faults?: FaultRuleInput[], https?: { key: string, cert: string } } = {}): Promise<Assembled> {
+export async function assemble (config: Config, options: { logger?: FastifyBaseLogger, faults?: FaultRuleInput[], https?: { key: string, cert: string }, topology?: Topology } = {}): Promise<Assembled> {
+  // the main cluster is the first of the topology; without one, --cluster-name with --users
+  const topology = options.topology ?? singleCluster(config.clusterName, config.users)
+  const main = (topology.members[0] as { name: string }).name
   const registry = new NamespaceRegistry({
     cluster: {
+      topology,
       clock: config.clock,
       timeScale: config.timeScale,
-      clusterName: config.clusterName,
+      clusterName: main,
       durations: config.durations,
       resultTtl: config.resultTtl,
       maxTasks: config.maxTasks,
@@ -32,7 +37,8 @@ export async function assemble (config: Config, options: { logger?: FastifyBaseL
   const app = await buildApp({
     registry,
     users: config.users,
-    clusterName: config.clusterName,
+    topology,
+    clusterName: main,
     control: config.control,
     rsVersion: config.rsVersion,
     version: VERSION,

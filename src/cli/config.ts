@@ -36,6 +36,8 @@ export interface Config {
   stateFile: string | undefined
   /** A JSON file of users, tasks and CRDBs to start with. */
   fixturesFile: string | undefined
+  /** A JSON file of the linked clusters of the deployment. */
+  clustersFile: string | undefined
   /** Namespaces at most, besides default. */
   maxNamespaces: number
   /** Seconds of real time after which an unused namespace is removed. */
@@ -116,6 +118,7 @@ export const SETTINGS = [
   setting({ key: 'journalSize', flag: '--journal-size', env: 'EMULATOR_JOURNAL_SIZE', default: '1000', expects: 'an integer from 0 to 1000000', meaning: 'Requests the journal (`GET /__emulator/requests`) keeps, newest last.', parse: integer(0, 1_000_000) }),
   setting({ key: 'seed', flag: '--seed', env: 'EMULATOR_SEED', default: '', expects: '1 to 256 characters', meaning: 'Makes task ids, GUIDs and fault draws the same run after run.', parse: (raw) => raw.length >= 1 && raw.length <= 256 ? raw : undefined }),
   setting({ key: 'faultsFile', flag: '--faults', env: 'EMULATOR_FAULTS', default: '', expects: 'the path of a JSON file of fault rules', meaning: 'Fault rules to start with (a JSON array, as `POST /__emulator/faults` takes them).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
+  setting({ key: 'clustersFile', flag: '--clusters', env: 'EMULATOR_CLUSTERS', default: '', expects: 'the path of a JSON file of clusters', meaning: 'Linked clusters: `{"clusters": [{"name", "port", "users"}]}`, each answering the API as itself (see docs/linked-clusters.md).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
   setting({ key: 'fixturesFile', flag: '--fixtures', env: 'EMULATOR_FIXTURES', default: '', expects: 'the path of a JSON fixtures file', meaning: 'Users, tasks (any phase, any age) and CRDBs to start with; see `fixtures/`.', parse: (raw) => raw.trim() === '' ? undefined : raw }),
   setting({ key: 'stateFile', flag: '--state-file', env: 'EMULATOR_STATE_FILE', default: '', expects: 'a file path', meaning: 'Loads the state from this file at start (it wins over `--fixtures`) and saves it there, atomically, within 1 s of a change and on shutdown.', parse: (raw) => raw.trim() === '' ? undefined : raw }),
   setting({ key: 'tls', flag: '--tls', env: 'EMULATOR_TLS', default: 'false', expects: 'true or false', meaning: 'Serves HTTPS (port 9443 unless `--port`) with a self-signed certificate made at start; its SHA-256 fingerprint is logged.', parse: bool }),

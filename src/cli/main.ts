@@ -6,6 +6,8 @@ import type { Namespace, NamespaceRegistry } from '../emulator/namespaces.js'
 import { ConfigError, loadConfig, USAGE, type Config } from './config.js'
 import { assemble } from './assemble.js'
 import { readFaultsFile } from '../emulator/faults-file.js'
+import { readTopologyFile, topologyOf, type TopologyFile } from '../emulator/topology.js'
+import { listenAsMember } from '../http/plugins/member.js'
 import { readStateFile, startStateSaver, type StateSaver } from '../emulator/state-file.js'
 import type { State } from '../emulator/state-schema.js'
 import { loadTls, type TlsMaterial } from './tls.js'
@@ -39,9 +41,10 @@ async function main (): Promise<void> {
   const config = request.config
 
   // every start-up file is read and checked before anything listens
-  let faults, saved: State | undefined, fixtures: State | undefined, tls: TlsMaterial | undefined
+  let faults, saved: State | undefined, fixtures: State | undefined, tls: TlsMaterial | undefined, clustersFile: TopologyFile | undefined
   try {
     faults = config.faultsFile === undefined ? undefined : readFaultsFile(config.faultsFile)
+    clustersFile = config.clustersFile === undefined ? undefined : readTopologyFile(config.clustersFile)
     saved = config.stateFile === undefined ? undefined : readStateFile(config.stateFile, '--state-file')
     fixtures = config.fixturesFile === undefined ? undefined : readStateFile(config.fixturesFile, '--fixtures')
     if (config.tls) tls = await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, commonName: config.clusterName })
@@ -49,6 +52,8 @@ async function main (): Promise<void> {
     fail((err as Error).message)
   }
   config.users = mergeUsers(config.users, fixtures?.users ?? [])
+  // clusters without users of their own take the configured ones
+  const topology = clustersFile === undefined ? undefined : topologyOf(clustersFile, config.users)
 
   const logger = pino({
     level: config.logLevel,
@@ -58,6 +63,7 @@ async function main (): Promise<void> {
   })
   const { app, registry } = await assemble(config, {
     logger,
+    ...(topology === undefined ? {} : { topology }),
     ...(faults === undefined ? {} : { faults }),
     ...(tls === undefined ? {} : { https: { key: tls.key, cert: tls.cert } })
   })
@@ -92,7 +98,19 @@ async function main (): Promise<void> {
     const why = e.code === 'EADDRINUSE' ? `port ${config.port} is in use; pick another with --port or PORT` : e.message
     fail(`Failed to listen on ${config.host}:${config.port}: ${why}.`, 1)
   }
-  logger.info(startupFields(config, address, tls), startupMessage(config, address, tls))
+  // a member cluster with a port of its own answers there, as itself
+  const memberUrls: Record<string, string> = {}
+  for (const member of topology?.members ?? []) {
+    if (member.port === undefined) continue
+    try {
+      memberUrls[member.name] = await listenAsMember(app, member.name, { host: config.host, port: member.port, ...(tls === undefined ? {} : { https: { key: tls.key, cert: tls.cert } }) })
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException
+      fail(`Failed to listen on ${config.host}:${member.port} for cluster ${member.name}: ${e.code === 'EADDRINUSE' ? 'the port is in use; change its port in --clusters' : e.message}.`, 1)
+    }
+  }
+  logger.info({ ...startupFields(config, address, tls), ...(topology === undefined ? {} : { clusters: topology.members.map((m) => ({ name: m.name, url: memberUrls[m.name] ?? address, users: m.users.map((u) => u.email) })) }) },
+    startupMessage(config, address, tls) + (topology === undefined ? '' : `; clusters: ${topology.members.map((m) => `${m.name} at ${memberUrls[m.name] ?? `${address} (Host: ${m.name})`}`).join(', ')}`))
 
   let stopping = false
   const stop = (signal: string): void => {

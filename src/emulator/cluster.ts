@@ -3,16 +3,20 @@ import { createEngine, type Durations, type Engine, type TaskBudget } from '../e
 import { createSeededRandom, systemRandom } from '../engine/random.js'
 import { FaultSet, type FaultRuleInput } from './faults.js'
 import { Journal } from './journal.js'
+import { ClusterLinks } from './links.js'
 import type { ClusterState } from './state-schema.js'
+import { singleCluster, type Topology } from './topology.js'
 
 /**
- * One fake cluster: its task engine (tasks, CRDBs, clock), its fault rules and its request
- * journal. Today the emulator serves one; namespaces will each be one.
+ * The fake deployment of one namespace: its task engine (the tasks of every member cluster,
+ * the CRDBs they share, one clock), its fault rules, its request journal, and the state of each
+ * member cluster (`links`). Without `--clusters` it has one member, and is just a fake cluster.
  */
 export interface FakeCluster {
   engine: Engine
   faults: FaultSet
   journal: Journal
+  links: ClusterLinks
 }
 
 export interface ClusterOptions {
@@ -29,10 +33,14 @@ export interface ClusterOptions {
   faults?: FaultRuleInput[]
   /** Shared by the namespaces of one emulator. */
   budget?: TaskBudget
+  /** The member clusters; default one, named `clusterName`, with no users of its own. */
+  topology?: Topology
 }
 
 export function createCluster (options: ClusterOptions): FakeCluster {
+  const links = new ClusterLinks(options.topology ?? singleCluster(options.clusterName, []))
   const engine = createEngine({
+    judge: (task, crdb) => links.judge(task, crdb),
     clock: createClock({ mode: options.clock, scale: options.timeScale, ...(options.clockStart === undefined ? {} : { start: options.clockStart }) }),
     clusterName: options.clusterName,
     durations: options.durations,
@@ -44,16 +52,19 @@ export function createCluster (options: ClusterOptions): FakeCluster {
   // fault draws have their own stream, so that adding a rule never shifts the ids
   const faults = new FaultSet(options.seed === undefined ? systemRandom : createSeededRandom(`${options.seed}/faults`))
   for (const rule of options.faults ?? []) faults.add(rule)
-  return { engine, faults, journal: new Journal(options.journalSize) }
+  return { engine, faults, journal: new Journal(options.journalSize), links }
 }
 
-/** A fake cluster's whole state: tasks, CRDBs, clock and fault rules (not the journal). */
+/** A fake cluster's whole state: tasks, CRDBs, clock, fault rules and its members' states (not the journal). */
 export function exportClusterState (cluster: FakeCluster): ClusterState {
-  return { ...cluster.engine.exportState(), faults: cluster.faults.list() }
+  const state: ClusterState = { ...cluster.engine.exportState(), faults: cluster.faults.list() }
+  if (cluster.links.topology.linked) state.clusters = cluster.links.list().map((l) => ({ name: l.name, reachable: l.reachable, delay_ms: l.delayMs }))
+  return state
 }
 
 /** Loads a state into a fake cluster; throws `StateError` and changes nothing when it cannot. */
 export function importClusterState (cluster: FakeCluster, state: ClusterState): void {
   cluster.engine.importState(state)
   cluster.faults.restore(state.faults ?? [])
+  cluster.links.restore((state.clusters ?? []).map((c) => ({ name: c.name, ...(c.reachable === undefined ? {} : { reachable: c.reachable }), ...(c.delay_ms === undefined ? {} : { delayMs: c.delay_ms }) })))
 }

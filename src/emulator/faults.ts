@@ -30,7 +30,8 @@ export const FaultRuleInputSchema = Type.Object({
     method: Type.Optional(Type.String({ pattern: '^[A-Za-z]{1,16}$', description: 'an HTTP method' })),
     path: Type.Optional(Type.String({ pattern: '^/', maxLength: 1024, description: 'a path starting with /, where * matches one segment' })),
     user: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'a user\'s email' })),
-    phase: Type.Optional(StringEnum(PHASE_NAMES))
+    phase: Type.Optional(StringEnum(PHASE_NAMES)),
+    cluster: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'the member cluster the request addressed' }))
   }, { additionalProperties: false })),
   action: FaultActionSchema,
   times: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'a whole number from 1' })),
@@ -53,6 +54,8 @@ export interface FaultRequest {
   method: string
   path: string
   user: string | undefined
+  /** The member cluster the request addressed. */
+  cluster: string
   phase: () => string | undefined
 }
 
@@ -129,6 +132,7 @@ export class FaultSet {
       const m = rule.match
       if (m.method !== undefined && m.method.toUpperCase() !== request.method) continue
       if (m.user !== undefined && m.user !== request.user) continue
+      if (m.cluster !== undefined && m.cluster !== request.cluster) continue
       if (rule.segments !== null) {
         segments ??= splitPath(request.path)
         if (!matchSegments(rule.segments, segments)) continue

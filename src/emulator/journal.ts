@@ -6,6 +6,8 @@ export interface JournalEntry {
   /** 0 when the connection was dropped by a fault. */
   status: number
   user: string | null
+  /** The member cluster the request addressed. */
+  cluster: string
   /** Emulated time the request arrived (ms; shown as ISO-8601). */
   at: number
   duration_ms: number
@@ -15,6 +17,7 @@ export interface JournalFilter {
   method?: string
   path?: string
   status?: number
+  cluster?: string
 }
 
 /** The last `capacity` requests, in a ring buffer: memory stays bounded whatever the load. */
@@ -48,6 +51,7 @@ export class Journal {
       if (method !== undefined && e.method !== method) continue
       if (filter.path !== undefined && e.path !== filter.path) continue
       if (filter.status !== undefined && e.status !== filter.status) continue
+      if (filter.cluster !== undefined && e.cluster !== filter.cluster) continue
       out.push(e)
     }
     return out

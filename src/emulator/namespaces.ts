@@ -58,6 +58,11 @@ export class NamespaceRegistry {
     return this.namespaces.size - 1
   }
 
+  /** The namespace's cluster if it exists, without marking it used. */
+  peek (name: string): FakeCluster | undefined {
+    return this.namespaces.get(name)?.cluster
+  }
+
   /** The namespace's cluster if it exists, marking it used. */
   find (name: string): FakeCluster | undefined {
     const ns = this.namespaces.get(name)
@@ -102,7 +107,7 @@ export class NamespaceRegistry {
   /** The sum of every change counter, for the state file. */
   totalChanges (): number {
     let total = this.changes
-    for (const ns of this.namespaces.values()) total += ns.cluster.engine.changes + ns.cluster.faults.changes
+    for (const ns of this.namespaces.values()) total += ns.cluster.engine.changes + ns.cluster.faults.changes + ns.cluster.links.changes
     return total
   }
 

@@ -17,6 +17,12 @@ export const ClusterStateSchema = Type.Object({
     id: Type.Optional(Type.String()),
     hits: Type.Optional(Type.Integer({ minimum: 0 })),
     ...FaultRuleInputSchema.properties
+  }, { additionalProperties: false }))),
+  /** Linked clusters only: each member's state (a member not named here is reachable). */
+  clusters: Type.Optional(Type.Array(Type.Object({
+    name: Type.String({ minLength: 1 }),
+    reachable: Type.Optional(Type.Boolean()),
+    delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 }))
   }, { additionalProperties: false })))
 }, { additionalProperties: false })
 export type ClusterState = Static<typeof ClusterStateSchema>

@@ -98,11 +98,20 @@ export interface UpgradeOptions {
   preserve_roles?: boolean
 }
 
+/**
+ * What the cluster that took a request found of each joining instance's credentials, against
+ * the users of the cluster the instance names (the credentials themselves are never kept).
+ */
+export interface InstanceCheck {
+  cluster: string
+  credentials: 'accepted' | 'rejected' | 'unchecked'
+}
+
 /** The change a task makes to a CRDB when it completes. */
 export type CrdbChange =
-  | { kind: 'create', draft: CrdbDraft, guid?: string }
+  | { kind: 'create', draft: CrdbDraft, guid?: string, checks?: InstanceCheck[] }
   | { kind: 'update', patch: CrdbPatch }
-  | { kind: 'modify', patch?: CrdbPatch, add?: InstanceDraft[], remove?: number[], forceRemove?: boolean, forceUpdate?: boolean }
+  | { kind: 'modify', patch?: CrdbPatch, add?: InstanceDraft[], remove?: number[], forceRemove?: boolean, forceUpdate?: boolean, checks?: InstanceCheck[] }
   | { kind: 'delete' }
   | { kind: 'flush', async?: boolean }
   | { kind: 'purge', instances: number[] }

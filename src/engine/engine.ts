@@ -8,7 +8,7 @@ import { createSeededRandom, systemRandom, type Random } from './random.js'
 import type { EngineState } from './records-schema.js'
 import { taskNotFound, type Refusal, type Result } from './refusals.js'
 import { loadState, snapshotOf } from './snapshot.js'
-import { amendTask, makeTaskDefaults, newTask, type Durations, type HistoryEntry, type Task, type TaskAmendment, type TaskDefaults, type TaskSpec } from './task.js'
+import { amendTask, makeTaskDefaults, newTask, taskKey, type Durations, type HistoryEntry, type Task, type TaskAmendment, type TaskDefaults, type TaskError, type TaskSpec } from './task.js'
 import { runUntil, runUntilIdle, type RunHost } from './run-until.js'
 import { Timeline } from './timeline.js'
 
@@ -34,6 +34,11 @@ export interface EngineOptions {
   seed?: string
   /** Live tasks at most across several engines (namespaces), shared by them. Default: this engine's own. */
   budget?: TaskBudget
+  /**
+   * Asked when a task is about to leave the phase in which it can fail (running): errors make it
+   * fail now (a participating cluster that rejects the credentials, or cannot be reached).
+   */
+  judge?: (task: Task, crdb: Crdb | undefined) => readonly TaskError[] | undefined
 }
 
 /** What the engine reports as it goes: for logs, and so that a state file knows when to save. */
@@ -81,12 +86,13 @@ export class Engine {
       crdbs: this.crdbs,
       clusterName: options.clusterName,
       newGuid: () => this.random.uuid(),
+      judge: (task) => options.judge?.(task, task.crdbGuid === null ? undefined : this.crdbs.get(task.crdbGuid)),
       log: (task, entry) => {
         task.history = [...task.history, entry]
         this.notify({ kind: 'history', task, entry })
       },
       expire: (task) => {
-        this.tasks.delete(task.id) // retention ran out: the task and its history are freed
+        this.tasks.delete(taskKey(task.owner, task.id)) // retention ran out: the task and its history are freed
         this.budget.used--
         this.notify({ kind: 'expired', id: task.id })
       }
@@ -133,7 +139,8 @@ export class Engine {
 
   create (spec: TaskSpec = {}, change: CrdbChange | null = null): Result<'task_exists' | 'too_many_tasks'> {
     this.settle()
-    if (spec.id !== undefined && this.tasks.has(spec.id)) {
+    const owner = spec.owner ?? this.clusterName
+    if (spec.id !== undefined && this.tasks.has(taskKey(owner, spec.id))) {
       return { ok: false, reason: 'task_exists', detail: `A task with id "${spec.id}" already exists.` }
     }
     if (this.tasks.size >= this.options.maxTasks) {
@@ -143,29 +150,29 @@ export class Engine {
       return { ok: false, reason: 'too_many_tasks', detail: `The emulator already keeps ${this.budget.used} live tasks across its namespaces (--max-tasks). Wait for results to expire, or reset.` }
     }
     const operation = spec.operation ?? 'create_crdb'
-    const id = spec.id ?? this.freshId()
+    const id = spec.id ?? this.freshId(owner)
     // a create_crdb task shows its GUID once it starts; a flush_crdb task never shows one
     const guid = operation === 'create_crdb' ? null : (spec.crdbGuid ?? (operation === 'flush_crdb' ? null : this.random.uuid()))
     const task = newTask(spec, id, guid, this.clock.now(), change, this.defaults)
-    this.tasks.set(task.id, task)
+    this.tasks.set(taskKey(owner, task.id), task)
     this.budget.used++
     this.lifecycle.begin(task, task.createdAt)
     return { ok: true, task }
   }
 
-  /** The task with this id, or undefined when unknown or expired. Changes nothing. */
-  get (id: string): Task | undefined {
+  /** The task with this id (of `owner`, default this engine's cluster), or undefined when unknown or expired. Changes nothing. */
+  get (id: string, owner = this.clusterName): Task | undefined {
     this.settle()
-    return this.tasks.get(id)
+    return this.tasks.get(taskKey(owner, id))
   }
 
   /**
    * Keeps a task's result `seconds` from now if it has ended, or that long after it ends (what
    * `X-Result-TTL` on a GET does).
    */
-  retain (id: string, seconds: number): Result<'task_not_found'> {
+  retain (id: string, seconds: number, owner = this.clusterName): Result<'task_not_found'> {
     this.settle()
-    const task = this.tasks.get(id)
+    const task = this.tasks.get(taskKey(owner, id))
     if (task === undefined) return taskNotFound(id)
     task.resultTtl = seconds
     if (isEnded(task.phase)) {
@@ -176,35 +183,36 @@ export class Engine {
     return { ok: true, task }
   }
 
-  /** Every live task, oldest first. */
-  list (): IterableIterator<Task> {
+  /** Every live task, oldest first; with `owner`, only that cluster's. */
+  list (owner?: string): Iterable<Task> {
     this.settle()
-    return this.tasks.values()
+    if (owner === undefined) return this.tasks.values()
+    return Array.from(this.tasks.values()).filter((t) => t.owner === owner)
   }
 
   /**
    * Cancels a task, as `POST /v1/crdb_tasks/{id}/actions/cancel` does, the way the phase table
    * says its phase takes a cancel.
    */
-  cancel (id: string, force: boolean): Result<'task_not_found' | 'task_cannot_be_canceled' | 'task_cancel_failed'> {
+  cancel (id: string, force: boolean, owner = this.clusterName): Result<'task_not_found' | 'task_cannot_be_canceled' | 'task_cancel_failed'> {
     this.settle()
-    const task = this.tasks.get(id)
+    const task = this.tasks.get(taskKey(owner, id))
     if (task === undefined) return taskNotFound(id)
     const refused = this.lifecycle.cancel(task, this.clock.now(), force)
     return refused ?? { ok: true, task }
   }
 
   /** Moves an active task to its next phase now (the control API's step). */
-  step (id: string): Result<'task_not_found' | 'task_already_ended'> {
-    const task = this.activeTask(id, 'there is no next phase')
+  step (id: string, owner = this.clusterName): Result<'task_not_found' | 'task_already_ended'> {
+    const task = this.activeTask(id, owner, 'there is no next phase')
     if (!('id' in task)) return task
     this.lifecycle.moveOn(task, this.clock.now(), 'step')
     return { ok: true, task }
   }
 
   /** Changes an active task's settings; a new duration of the current phase counts from its start. */
-  amend (id: string, amendment: TaskAmendment): Result<'task_not_found' | 'task_already_ended'> {
-    const task = this.activeTask(id, 'it can no longer be changed')
+  amend (id: string, amendment: TaskAmendment, owner = this.clusterName): Result<'task_not_found' | 'task_already_ended'> {
+    const task = this.activeTask(id, owner, 'it can no longer be changed')
     if (!('id' in task)) return task
     if (amendTask(task, amendment, this.clock.now(), this.defaults)) this.timeline.plan(task)
     this.notify({ kind: 'changed', what: `settings of task ${id}` })
@@ -218,7 +226,7 @@ export class Engine {
    * is; the change applies only when the task completes, and the CRDB takes no other change
    * until then.
    */
-  requestCrdbChange (guid: string | null, change: CrdbChange, options: { id?: string, resultTtl?: number } = {}):
+  requestCrdbChange (guid: string | null, change: CrdbChange, options: { id?: string, resultTtl?: number, owner?: string } = {}):
   Result<'task_exists' | 'too_many_tasks' | CrdbRefusal> {
     this.settle()
     const plan = this.crdbs.plan(guid, change)
@@ -247,8 +255,8 @@ export class Engine {
   }
 
   /** Moves time from event to event until the task shows `status` (see `runUntil`). */
-  runUntil (id: string, status: WireStatus): Result<'task_not_found' | 'unreachable'> {
-    return runUntil(this.runHost, id, status)
+  runUntil (id: string, status: WireStatus, owner = this.clusterName): Result<'task_not_found' | 'unreachable'> {
+    return runUntil(this.runHost, taskKey(owner, id), id, status)
   }
 
   /** Moves time from event to event until no task is active. */
@@ -295,7 +303,7 @@ export class Engine {
     this.timeline.clear()
     this.crdbs.replace(loaded.crdbs)
     for (const task of loaded.tasks.values()) {
-      this.tasks.set(task.id, task)
+      this.tasks.set(taskKey(task.owner, task.id), task)
       if (isEnded(task.phase)) this.timeline.expireAt(task)
       else this.timeline.add(task)
     }
@@ -304,19 +312,19 @@ export class Engine {
   }
 
   /** The active task with this id, or why there is none (`why` ends the "already ended" detail). */
-  private activeTask (id: string, why: string): Task | Refusal<'task_not_found' | 'task_already_ended'> {
+  private activeTask (id: string, owner: string, why: string): Task | Refusal<'task_not_found' | 'task_already_ended'> {
     this.settle()
-    const task = this.tasks.get(id)
+    const task = this.tasks.get(taskKey(owner, id))
     if (task === undefined) return taskNotFound(id)
     if (isEnded(task.phase)) return { ok: false, reason: 'task_already_ended', detail: `Task ${id} has already ended (${task.phase}); ${why}.` }
     return task
   }
 
   /** A new task id that no live task has (a seeded sequence may repeat one after an import). */
-  private freshId (): string {
+  private freshId (owner: string): string {
     for (;;) {
       const id = this.random.uuid()
-      if (!this.tasks.has(id)) return id
+      if (!this.tasks.has(taskKey(owner, id))) return id
     }
   }
 

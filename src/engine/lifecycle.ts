@@ -11,6 +11,8 @@ export interface LifecycleHost {
   readonly clusterName: string
   /** The GUID a create_crdb task takes when it starts without a planned one. */
   newGuid: () => string
+  /** Errors that make a task fail as it leaves the phase in which it can fail (see `EngineOptions.judge`). */
+  judge: (task: Task) => readonly TaskError[] | undefined
   /** Appends an entry to the task's history and tells the listeners. */
   log: (task: Task, entry: HistoryEntry) => void
   /** An ended task's retention ran out: forget it. */
@@ -48,6 +50,13 @@ export class Lifecycle {
   /** Moves an active task to the phase its row leads to. */
   moveOn (task: Task, at: number, cause: HistoryCause): void {
     const row = PHASES[task.phase]
+    if (row.onFailure !== null && task.outcome !== 'failed') {
+      const errors = this.host.judge(task)
+      if (errors !== undefined && errors.length > 0) {
+        this.finish(task, row.onFailure, at, cause, errors)
+        return
+      }
+    }
     const next = task.outcome === 'failed' && row.onFailure !== null ? row.onFailure : row.next
     if (next === null) return
     if (isEnded(next)) this.finish(task, next, at, cause, next === 'failed' ? task.failErrors : NO_ERRORS)
@@ -91,7 +100,7 @@ export class Lifecycle {
       ? `The task was canceled with force during ${task.phase}; the CRDB was not rolled back and may be inconsistent.`
       : 'The task was canceled.'
     this.finish(task, CANCELED_PHASE, at, force ? 'force_cancel' : 'cancel', [
-      { cluster_name: this.host.clusterName, error_code: 'task_canceled', description }
+      { cluster_name: task.owner, error_code: 'task_canceled', description }
     ])
   }
 

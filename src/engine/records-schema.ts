@@ -62,8 +62,10 @@ const CrdbPatchSchema = Type.Object({
   })))
 })
 
+const ChecksSchema = Type.Array(Type.Object({ cluster: Type.String(), credentials: StringEnum(['accepted', 'rejected', 'unchecked'] as const) }))
+
 const ChangeSchema = Type.Union([
-  Type.Object({ kind: Type.Literal('create'), draft: CrdbDraftSchema, guid: Type.Optional(Type.String()) }),
+  Type.Object({ kind: Type.Literal('create'), draft: CrdbDraftSchema, guid: Type.Optional(Type.String()), checks: Type.Optional(ChecksSchema) }),
   Type.Object({ kind: Type.Literal('update'), patch: CrdbPatchSchema }),
   Type.Object({
     kind: Type.Literal('modify'),
@@ -71,7 +73,8 @@ const ChangeSchema = Type.Union([
     add: Type.Optional(Type.Array(InstanceDraftRecordSchema)),
     remove: Type.Optional(Type.Array(Type.Integer())),
     forceRemove: Type.Optional(Type.Boolean()),
-    forceUpdate: Type.Optional(Type.Boolean())
+    forceUpdate: Type.Optional(Type.Boolean()),
+    checks: Type.Optional(ChecksSchema)
   }),
   Type.Object({ kind: Type.Literal('delete') }),
   Type.Object({ kind: Type.Literal('flush'), async: Type.Optional(Type.Boolean()) }),
@@ -81,6 +84,8 @@ const ChangeSchema = Type.Union([
 
 const TaskRecordSchema = Type.Object({
   id: Type.Optional(Type.String({ pattern: TASK_ID_PATTERN })),
+  /** The cluster that received the task's request (linked clusters); default the namespace's first. */
+  owner: Type.Optional(Type.String({ minLength: 1 })),
   operation: Type.Optional(StringEnum(OPERATIONS)),
   phase: Type.Optional(StringEnum(PHASE_NAMES)),
   crdb_guid: Type.Optional(Nullable(Type.String({ minLength: 1 }))),

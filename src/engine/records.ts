@@ -26,6 +26,7 @@ const seconds = (ms: number | null): number | null => ms === null ? null : ms / 
 export function taskToRecord (task: Task): TaskRecord {
   return {
     id: task.id,
+    owner: task.owner,
     operation: task.operation,
     phase: task.phase,
     crdb_guid: task.crdbGuid,
@@ -137,6 +138,7 @@ export function recordToTask (rec: TaskRecord, ctx: RecordContext, where: string
     [{ at: createdAt, phase: 'queued' as const, cause: 'created' as const }, ...(phase === 'queued' ? [] : [{ at: phaseStartedAt, phase, cause: 'loaded' as const }])]
   return {
     id: rec.id ?? ctx.newId(),
+    owner: rec.owner ?? ctx.clusterName,
     operation,
     crdbGuid,
     plannedGuid: rec.planned_guid ?? null,

@@ -17,10 +17,10 @@ export interface RunHost {
  * Moves time from event to event until the task shows `status`. Refuses (`unreachable`) when
  * it never can: unknown or expired, ended otherwise, past that status, or held in a phase.
  */
-export function runUntil (host: RunHost, id: string, status: WireStatus): Result<'task_not_found' | 'unreachable'> {
+export function runUntil (host: RunHost, key: string, id: string, status: WireStatus): Result<'task_not_found' | 'unreachable'> {
   host.settle()
   for (let fired = 0; fired < MAX_RUN_EVENTS; fired++) {
-    const task = host.tasks.get(id)
+    const task = host.tasks.get(key)
     if (task === undefined) return taskNotFound(id)
     const shown = PHASES[task.phase].status
     if (shown === status) return { ok: true, task }

@@ -59,8 +59,9 @@ export function loadState (state: EngineState, ctx: LoadContext): LoadedState {
   const tasks = new Map<string, Task>()
   for (const [i, record] of (state.tasks ?? []).entries()) {
     const task = recordToTask(record, records, `tasks[${i}]`)
-    if (tasks.has(task.id)) throw new StateError(`tasks[${i}].id "${task.id}" is listed twice.`)
-    tasks.set(task.id, task)
+    const key = `${task.owner}\u0000${task.id}`
+    if (tasks.has(key)) throw new StateError(`tasks[${i}].id "${task.id}" is listed twice.`)
+    tasks.set(key, task)
   }
   if (tasks.size > ctx.maxTasks) throw new StateError(`The state holds ${tasks.size} tasks, more than --max-tasks (${ctx.maxTasks}).`)
   if (tasks.size > ctx.budgetLeft) throw new StateError(ctx.budgetMessage(tasks.size))

@@ -22,6 +22,8 @@ export type CancelPolicy = 'accept' | 'conflict'
 /** What a new task should do. Every field is optional; defaults come from the engine's options. */
 export interface TaskSpec {
   id?: string
+  /** The cluster the task belongs to (the one that received its request). Default: the engine's. */
+  owner?: string
   crdbGuid?: string
   operation?: Operation
   durations?: Partial<Durations>
@@ -48,12 +50,17 @@ export interface HistoryEntry {
   readonly cause: HistoryCause
 }
 
+/** The key of a task in an engine: its id, within its owner (two clusters may use one id). */
+export const taskKey = (owner: string, id: string): string => `${owner}\u0000${id}`
+
 /** ms per active phase: queued, running, commit. */
 export type PhaseDurations = readonly [number | null, number | null, number | null]
 
 /** A task as the engine keeps it. Times are emulated ms; read it, never write it. */
 export interface Task extends Scheduled {
   readonly id: string
+  /** The cluster that received the task's request: only it shows the task. */
+  readonly owner: string
   readonly operation: Operation
   /** The CRDB's GUID as the task shows it (a create_crdb task shows one once it has started). */
   crdbGuid: string | null
@@ -139,6 +146,7 @@ export function newTask (spec: TaskSpec, id: string, crdbGuid: string | null, no
   const operation = spec.operation ?? 'create_crdb'
   return {
     id,
+    owner: spec.owner ?? defaults.clusterName,
     operation,
     crdbGuid,
     plannedGuid: operation === 'create_crdb' ? (spec.crdbGuid ?? null) : null,

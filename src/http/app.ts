@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { NamespaceRegistry } from '../emulator/namespaces.js'
 import { permissionsFor, type User } from '../emulator/users.js'
+import { singleCluster, type Topology } from '../emulator/topology.js'
 import { LATEST_RS_VERSION, RS_VERSIONS, type RsVersionName } from '../emulator/versions.js'
 import { ApiError, createErrorHandler, createNotFoundHandler, formatSchemaErrors, handleClientError, handleFrameworkError } from './errors.js'
 import { registerOpenApi } from './openapi.js'
@@ -11,6 +12,7 @@ import { clusterRoutes } from './routes/cluster.js'
 import { authPlugin } from './plugins/auth.js'
 import { faultsPlugin } from './plugins/faults.js'
 import { journalPlugin } from './plugins/journal.js'
+import { memberPlugin } from './plugins/member.js'
 import { namespacePlugin, stripNamespace } from './plugins/namespace.js'
 import { controlRoutes, healthRoute } from './routes/control.js'
 import { crdbRoutes } from './routes/crdbs.js'
@@ -21,6 +23,8 @@ export interface AppDeps {
   /** The fake clusters, by namespace. */
   registry: NamespaceRegistry
   users: readonly User[]
+  /** The member clusters (`--clusters`); default one, named `clusterName`, with `users`. */
+  topology?: Topology
   /** The auth realm. */
   clusterName: string
   /** Serve the control API (health is always served). */
@@ -118,18 +122,21 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   // in this order, before the routes: who asks (401, 403), which fake cluster, its faults;
   // after the answer, the journal
   const rsVersion = RS_VERSIONS[deps.rsVersion ?? LATEST_RS_VERSION]
-  await app.register(authPlugin, { users: deps.users, permissions: permissionsFor(rsVersion) })
+  const topology = deps.topology ?? singleCluster(deps.clusterName, deps.users)
+  const sleep = deps.sleep ?? (async (ms: number) => { await sleepFor(ms) })
+  await app.register(memberPlugin, { topology, registry, sleep })
+  await app.register(authPlugin, { topology, permissions: permissionsFor(rsVersion) })
   await app.register(namespacePlugin, { registry })
-  await app.register(faultsPlugin, { sleep: deps.sleep ?? (async (ms) => { await sleepFor(ms) }) })
+  await app.register(faultsPlugin, { sleep })
   await app.register(journalPlugin, { registry })
 
   await app.register(healthRoute)
   await app.register(taskRoutes)
-  await app.register(crdbRoutes, { clusterName: deps.clusterName, rsVersion })
-  await app.register(clusterRoutes, { clusterName: deps.clusterName, rsVersion })
+  await app.register(crdbRoutes, { topology, rsVersion })
+  await app.register(clusterRoutes, { rsVersion })
   if (deps.control) {
     await app.register(controlRoutes, { registry })
-    await app.register(dashboardRoutes, { clusterName: deps.clusterName, rsVersion })
+    await app.register(dashboardRoutes, { topology, rsVersion })
   }
 
   // settle in the background too, so that expired results are freed even when nobody asks

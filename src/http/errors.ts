@@ -24,6 +24,7 @@ export const ERRORS = {
   crdb_instance_not_found: { status: 404, description: 'The CRDB has no instance with this id.' },
   fault_not_found: { status: 404, description: 'No fault rule with this id.' },
   namespace_not_found: { status: 404, description: 'No namespace with this name.' },
+  cluster_not_found: { status: 404, description: 'No member cluster with this name.' },
   too_many_namespaces: { status: 503, description: 'The emulator serves as many namespaces as --max-namespaces allows.' },
   unreachable: { status: 422, description: 'The task can never reach that status (or tasks are held until stepped).' },
   request_timeout: { status: 408, description: 'The request did not arrive in time.' },
@@ -128,7 +129,6 @@ export function toErrorBody (error: FastifyError | ApiError | Error): { status: 
  * `WWW-Authenticate: Basic realm="<cluster name>"`, as a real cluster's does.
  */
 export function createErrorHandler (realm: string) {
-  const challenge = `Basic realm="${realm}"`
   return function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
     const problem = error instanceof BadBody ? error : asBadBody(error, request)
     if (problem !== undefined) {
@@ -137,7 +137,8 @@ export function createErrorHandler (realm: string) {
     }
     const { status, body } = toErrorBody(error)
     if (status >= 500) request.log.error({ err: error }, 'request failed')
-    if (status === 401) reply.header('www-authenticate', challenge)
+    // each member cluster's realm is its name
+    if (status === 401) reply.header('www-authenticate', `Basic realm="${(request as { member?: { name: string } }).member?.name ?? realm}"`)
     reply.code(status).type('application/json').send(body)
   }
 }

@@ -161,7 +161,8 @@ export const FaultRuleSchema = Type.Object({
     method: Type.Optional(Type.String()),
     path: Type.Optional(Type.String()),
     user: Type.Optional(Type.String()),
-    phase: Type.Optional(Type.String())
+    phase: Type.Optional(Type.String()),
+    cluster: Type.Optional(Type.String())
   }),
   action: FaultActionSchema,
   times: Type.Optional(Type.Integer()),
@@ -175,7 +176,8 @@ export const FaultParamsSchema = Type.Object({ id: Type.String() })
 export const JournalQuerySchema = Type.Object({
   method: Type.Optional(Type.String({ pattern: '^[A-Za-z]{1,16}$', description: 'an HTTP method' })),
   path: Type.Optional(Type.String({ maxLength: 2048, description: 'an exact path' })),
-  status: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'an HTTP status' }))
+  status: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'an HTTP status' })),
+  cluster: Type.Optional(Type.String({ maxLength: 253, description: 'a member cluster\'s name' }))
 })
 
 export const JournalEntrySchema = Type.Object({
@@ -184,6 +186,7 @@ export const JournalEntrySchema = Type.Object({
   query: Type.Object({}, { additionalProperties: true }),
   status: Type.Integer({ description: '0 when a fault dropped the connection' }),
   user: Type.Union([Type.String(), Type.Null()]),
+  cluster: Type.String({ description: 'the member cluster the request addressed' }),
   at: Type.String({ description: 'emulated time the request arrived, ISO-8601 with ms' }),
   duration_ms: Type.Number()
 })
@@ -198,6 +201,20 @@ export const RunResponseSchema = Type.Object({
   clock: ClockSchema,
   task: Type.Optional(TaskSchema)
 })
+
+// ---- linked clusters ----
+
+export const LinkSchema = Type.Object({
+  name: Type.String(),
+  reachable: Type.Boolean(),
+  delay_ms: Type.Integer({ description: 'real ms every /v1 request to it waits first' })
+})
+export type LinkWire = Static<typeof LinkSchema>
+export const LinkParamsSchema = Type.Object({ name: Type.String() })
+export const LinkBodySchema = Type.Object({
+  reachable: Type.Optional(Type.Boolean({ description: 'true or false' })),
+  delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000, description: 'milliseconds from 0 to 600000' }))
+}, { additionalProperties: false })
 
 // ---- namespaces ----
 

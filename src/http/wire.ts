@@ -1,6 +1,7 @@
 import { DEFAULT_COMPRESSION, effectiveDbConfig, FEATURESET_VERSION, ONLY_BEFORE_8_0, ONLY_FROM_8_0, PROTOCOL_VERSION } from '../engine/crdb-defaults.js'
 import type { Crdb, CrdbCluster, CrdbInstance } from '../engine/crdbs.js'
 import type { Engine, Task } from '../engine/engine.js'
+import { UNREACHABLE } from '../emulator/links.js'
 import { PHASES, WORKER_NAME } from '../engine/phases.js'
 import type { CrdbWire, HealthReportWire } from './crdb-schemas.js'
 import type { ClockWire, HistoryWire, TaskWire } from './schemas.js'
@@ -66,12 +67,12 @@ export interface WireVersion {
 
 /**
  * The instance local to the cluster that answers: the one `instanceId` names, else the one on
- * the cluster named `clusterName`, else the first (a cluster that is asked about a CRDB is one of
- * its participants).
+ * the answering cluster (`isLocal`), else the first (a cluster that is asked about a CRDB is one
+ * of its participants).
  */
-export function localInstance (crdb: Crdb, clusterName: string, instanceId?: number): CrdbInstance | undefined {
+export function localInstance (crdb: Crdb, isLocal: (instance: CrdbInstance) => boolean, instanceId?: number): CrdbInstance | undefined {
   if (instanceId !== undefined) return crdb.instances.find((i) => i.id === instanceId)
-  return crdb.instances.find((i) => i.cluster.name === clusterName) ?? crdb.instances[0]
+  return crdb.instances.find(isLocal) ?? crdb.instances[0]
 }
 
 function dbConfigFor (crdb: Crdb, version: WireVersion): Record<string, unknown> {
@@ -121,9 +122,13 @@ export function toCrdbWire (crdb: Crdb, local: CrdbInstance | undefined, version
  * their statuses, and its connections to the other instances' clusters (an error where a task
  * failed on that cluster, until a later change completes).
  */
-export function toHealthReportWire (crdb: Crdb, instance: CrdbInstance): HealthReportWire {
+export function toHealthReportWire (crdb: Crdb, instance: CrdbInstance, isDown: (instance: CrdbInstance) => boolean = () => false): HealthReportWire {
   const instances = crdb.instances.map((i) => ({ id: i.id, db_uid: i.db_uid, cluster: { name: i.cluster.name, url: i.cluster.url } }))
-  const errorOf = (cluster: string): string | null => crdb.connectionErrors[cluster] ?? null
+  // a cluster that is down now, or the last failed task named
+  const errorOf = (cluster: string): string | null => {
+    const other = crdb.instances.find((i) => i.cluster.name === cluster)
+    return other !== undefined && isDown(other) ? UNREACHABLE : crdb.connectionErrors[cluster] ?? null
+  }
   return {
     guid: crdb.guid,
     name: crdb.name,

@@ -2,7 +2,7 @@ import type { JournalFilter } from '../emulator/journal.js'
 import type { FaultRuleInput } from '../emulator/faults.js'
 import type { State } from '../emulator/state-schema.js'
 import type { WireStatus } from '../engine/phases.js'
-import type { AmendTaskBody, ClockWire, CreateTaskBody, FaultRuleWire, HistoryWire, JournalEntryWire, NamespaceWire, TaskWire } from '../http/schemas.js'
+import type { AmendTaskBody, ClockWire, CreateTaskBody, FaultRuleWire, HistoryWire, JournalEntryWire, LinkWire, NamespaceWire, TaskWire } from '../http/schemas.js'
 import { EmulatorClient } from './client.js'
 import { enc, type Transport } from './transport.js'
 
@@ -20,6 +20,11 @@ export interface Emulator {
   readonly namespace: string
   /** A typed client of the real API (`/v1`), logged in as an admin. */
   readonly client: EmulatorClient
+  /**
+   * Each member cluster's own URL and client (with `clusters`: linked clusters, each on a port of
+   * its own); otherwise the one cluster, at `url`.
+   */
+  readonly clusters: Readonly<Record<string, { url: string, client: EmulatorClient }>>
   readonly clock: {
     get: () => Promise<ClockWire>
     /** Moves emulated time forward, firing every due transition and expiry in order. */
@@ -63,6 +68,10 @@ export interface Emulator {
     export: () => Promise<State>
     import: (state: State) => Promise<void>
   }
+  /** The member clusters of this namespace, reachable or not (`GET /__emulator/clusters`). */
+  listClusters: () => Promise<LinkWire[]>
+  /** Makes a member cluster unreachable (or reachable again), or slow (`PUT /__emulator/clusters/{name}`). */
+  setClusterState: (name: string, state: { reachable?: boolean, delay_ms?: number }) => Promise<LinkWire>
   /** `GET /__emulator/health`. */
   health: () => Promise<{ status: 'ok' }>
   /** Stops an in-process emulator; for a namespace made by `createEmulator({ url })`, removes it. */
@@ -73,12 +82,14 @@ export interface Emulator {
  * A handle over `http` (the namespace's base URL); `root` is the emulator's base URL, where
  * namespaces are managed.
  */
-export function makeHandle (http: Transport, root: Transport, namespace: string, close: () => Promise<void>): Emulator {
+export function makeHandle (http: Transport, root: Transport, namespace: string, close: () => Promise<void>, clusters?: Record<string, { url: string, client: EmulatorClient }>): Emulator {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => await http.request<T>(method, path, body)
+  const client = new EmulatorClient(http)
   return {
     url: http.url,
     namespace,
-    client: new EmulatorClient(http),
+    client,
+    clusters: clusters ?? { main: { url: http.url, client } },
     clock: {
       get: async () => await call('GET', '/__emulator/clock'),
       advance: async (seconds) => await call('POST', '/__emulator/clock/advance', { seconds })
@@ -111,6 +122,8 @@ export function makeHandle (http: Transport, root: Transport, namespace: string,
       export: async () => await call('GET', '/__emulator/state'),
       import: async (state) => { await call('PUT', '/__emulator/state', state) }
     },
+    listClusters: async () => await call('GET', '/__emulator/clusters'),
+    setClusterState: async (name, state) => await call('PUT', `/__emulator/clusters/${enc(name)}`, state),
     health: async () => await call('GET', '/__emulator/health'),
     close
   }

@@ -17,6 +17,9 @@ import { pino } from 'pino'
 import type { FaultRuleInput } from '../emulator/faults.js'
 import { makeHandle, type Emulator } from './handle.js'
 import { Transport } from './transport.js'
+import { EmulatorClient } from './client.js'
+import { topologyOf } from '../emulator/topology.js'
+import { listenAsMember } from '../http/plugins/member.js'
 import { loadConfig, type Config, type LogLevel } from '../cli/config.js'
 import type { ClockMode } from '../engine/clock.js'
 import type { Durations } from '../engine/engine.js'
@@ -65,6 +68,12 @@ export interface EmulatorOptions {
   /** Default: `admin@example.com` / `admin`, role admin. The handle logs in as the first admin. */
   users?: User[]
   clusterName?: string
+  /**
+   * Linked clusters (as `--clusters` gives them): each listens on a free port of its own and
+   * answers as itself (its users, realm and tasks); `emulator.clusters[name]` has its URL and a
+   * client. The first is also `emulator.url`. Clusters without `users` take `users`.
+   */
+  clusters?: Array<{ name: string, users?: User[] }>
   /** Makes ids, GUIDs and fault draws reproducible. */
   seed?: string
   /** The Redis Software version to answer as (`7.4`, `7.8`, `7.22`, `8.0`). Default the latest. */
@@ -109,15 +118,29 @@ export async function createEmulator (options: EmulatorOptions = {}): Promise<Em
     control: true
   }
   const logger = typeof options.logger === 'string' ? pino({ level: options.logger }) : options.logger
-  const { app } = await assemble(config, { ...(logger === undefined ? {} : { logger }), ...(options.faults === undefined ? {} : { faults: options.faults }) })
-  const url = await app.listen({ host: config.host, port: config.port })
-  const admin = config.users.find((u) => u.role === 'admin')
-  if (admin === undefined) {
-    await app.close()
-    throw new Error('Failed to create the emulator: no user has the admin role, so the control API is out of reach. Add one to `users`.')
+  const topology = options.clusters === undefined ? undefined : topologyOf({ clusters: options.clusters.map((c) => ({ name: c.name, ...(c.users === undefined ? {} : { users: c.users }) })) }, config.users)
+  const members = topology?.members ?? [{ name: config.clusterName, users: config.users }]
+  const adminOf = (users: readonly User[]): User | undefined => users.find((u) => u.role === 'admin')
+  const missing = members.find((m) => adminOf(m.users) === undefined)
+  if (missing !== undefined) {
+    throw new Error(`Failed to create the emulator: no user of cluster ${missing.name} has the admin role, so its control API is out of reach. Add one to \`users\`.`)
   }
+  const { app } = await assemble(config, {
+    ...(logger === undefined ? {} : { logger }),
+    ...(options.faults === undefined ? {} : { faults: options.faults }),
+    ...(topology === undefined ? {} : { topology })
+  })
+  const url = await app.listen({ host: config.host, port: config.port })
+  const clusters: Record<string, { url: string, client: EmulatorClient }> = {}
+  for (const [i, member] of members.entries()) {
+    const admin = adminOf(member.users) as User
+    // the first answers on the main port too; every linked one on a port of its own
+    const memberUrl = topology === undefined || i === 0 ? url : await listenAsMember(app, member.name, { host: config.host, port: 0 })
+    clusters[member.name] = { url: memberUrl, client: new EmulatorClient({ url: memberUrl, username: admin.email, password: admin.password }) }
+  }
+  const admin = adminOf(members[0]?.users ?? []) as User
   const http = new Transport({ url, username: admin.email, password: admin.password })
-  return makeHandle(http, http, 'default', async () => { await app.close() })
+  return makeHandle(http, http, 'default', async () => { await app.close() }, clusters)
 }
 
 /** A namespace of its own on a running emulator, so that parallel suites never meet. */

@@ -19,7 +19,7 @@ const BUSY: FaultRuleInput = { match: { method: 'GET', path: '/v1/crdb_tasks/*' 
 const SLOW: FaultRuleInput = { match: { user: 'a@example.com' }, action: { delay_ms: [100, 300] }, probability: 0.25 }
 const DROP: FaultRuleInput = { match: { phase: 'commit' }, action: { drop: true } }
 
-const request = (path: string, user?: string): FaultRequest => ({ method: 'GET', path, user, phase: () => undefined })
+const request = (path: string, user?: string): FaultRequest => ({ method: 'GET', path, user, cluster: 'cluster-a', phase: () => undefined })
 
 /** The namespaces of one emulator; their default cluster has the given fault rules. */
 function makeRegistry (faults: FaultRuleInput[] = []): NamespaceRegistry {

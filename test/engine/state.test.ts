@@ -157,6 +157,7 @@ describe('exportState and importState: the round trip', () => {
     const byId = new Map((saved.tasks ?? []).map((t) => [t.id, t]))
     expect(byId.get('running-cancel')).toEqual({
       id: 'running-cancel',
+      owner: CLUSTER,
       operation: 'create_crdb',
       phase: 'running',
       crdb_guid: expect.stringMatching(UUID_V4),
@@ -607,6 +608,7 @@ describe('importState: hand-written fixture records', () => {
     const [task] = [...engine.list()]
     expect(plain(task as Task)).toEqual({
       id: expect.stringMatching(UUID_V4),
+      owner: CLUSTER,
       operation: 'create_crdb',
       crdbGuid: expect.stringMatching(UUID_V4),
       plannedGuid: null,

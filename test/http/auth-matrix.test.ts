@@ -99,6 +99,8 @@ const CASES: readonly Case[] = [
   { route: 'GET /__emulator/requests', url: '/__emulator/requests', access: 'control', success: 200 },
   { route: 'DELETE /__emulator/requests', url: '/__emulator/requests', access: 'control', success: 204 },
   { route: 'GET /__emulator/namespaces', url: '/__emulator/namespaces', access: 'control', success: 200 },
+  { route: 'GET /__emulator/clusters', url: '/__emulator/clusters', access: 'control', success: 200 },
+  { route: 'PUT /__emulator/clusters/:name', url: '/__emulator/clusters/test.cluster', access: 'control', success: 200, body: () => ({ delay_ms: 0 }) },
   { route: 'PUT /__emulator/namespaces/:name', url: '/__emulator/namespaces/made-here', access: 'control', success: 201, body: () => ({ clock: 'manual' }) },
   { route: 'DELETE /__emulator/namespaces/:name', url: '/__emulator/namespaces/doomed', access: 'control', success: 204 },
   { route: 'GET /__emulator/ui', url: '/__emulator/ui', access: 'control', success: 200 },

@@ -134,9 +134,9 @@ describe('the request journal', () => {
     await t.app.inject({ method: 'GET', url: '/v1/crdb_tasks', headers: { authorization: basic('admin@example.com', 'secret-wrong-pw') } })
     const res = await t.call({ method: 'GET', url: '/__emulator/requests' })
     expect(res.json).toEqual([
-      { method: 'GET', path: '/v1/crdb_tasks/a', query: { verbose: 'true' }, status: 200, user: 'admin@example.com', at: new Date(T0 + 2000).toISOString(), duration_ms: expect.any(Number) },
-      { method: 'GET', path: '/v1/crdb_tasks/zzz', query: {}, status: 404, user: 'db_viewer@example.com', at: new Date(T0 + 2000).toISOString(), duration_ms: expect.any(Number) },
-      { method: 'GET', path: '/v1/crdb_tasks', query: {}, status: 401, user: null, at: new Date(T0 + 2000).toISOString(), duration_ms: expect.any(Number) }
+      { method: 'GET', path: '/v1/crdb_tasks/a', query: { verbose: 'true' }, status: 200, user: 'admin@example.com', cluster: 'test.cluster', at: new Date(T0 + 2000).toISOString(), duration_ms: expect.any(Number) },
+      { method: 'GET', path: '/v1/crdb_tasks/zzz', query: {}, status: 404, user: 'db_viewer@example.com', cluster: 'test.cluster', at: new Date(T0 + 2000).toISOString(), duration_ms: expect.any(Number) },
+      { method: 'GET', path: '/v1/crdb_tasks', query: {}, status: 401, user: null, cluster: 'test.cluster', at: new Date(T0 + 2000).toISOString(), duration_ms: expect.any(Number) }
     ])
     expect(res.body).not.toContain('secret-wrong-pw')
     expect(res.body.toLowerCase()).not.toContain('authorization')

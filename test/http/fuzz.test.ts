@@ -83,9 +83,11 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/__emulator/faults' },
   { method: 'DELETE', path: '/__emulator/faults' },
   { method: 'DELETE', path: '/__emulator/faults/:id' },
-  { method: 'GET', path: '/__emulator/requests', query: ['method', 'path', 'status'] },
+  { method: 'GET', path: '/__emulator/requests', query: ['method', 'path', 'status', 'cluster'] },
   { method: 'DELETE', path: '/__emulator/requests' },
   { method: 'GET', path: '/__emulator/namespaces' },
+  { method: 'GET', path: '/__emulator/clusters' },
+  { method: 'PUT', path: '/__emulator/clusters/:name', bodies: ['link'] },
   { method: 'PUT', path: '/__emulator/namespaces/:name', bodies: ['namespace', 'empty'] },
   { method: 'DELETE', path: '/__emulator/namespaces/:name' },
   { method: 'GET', path: '/__emulator/ui' },
@@ -140,7 +142,8 @@ const STATIC_TEMPLATES: Record<string, Json> = {
   fault: { match: { method: 'GET', path: '/v1/crdb_tasks/*', user: 'admin@example.com', phase: 'commit' }, action: { status: 503, error_code: 'cluster_busy', description: 'Busy.' }, times: 1, probability: 0.5 },
   faultDelay: { match: { path: '/v1/crdbs' }, action: { delay_ms: [100, 300] } },
   faultDrop: { action: { drop: true } },
-  namespace: { clock: 'manual', time_scale: 2 }
+  namespace: { clock: 'manual', time_scale: 2 },
+  link: { reachable: true, delay_ms: 0 }
 }
 
 const KNOWN_TASKS = ['held-queued', 'held-running', 'held-commit', 'refuses', 'ended', 'runs', 'made-crdb']

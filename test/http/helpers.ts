@@ -6,6 +6,7 @@ import { buildApp } from '../../src/http/app.js'
 import { ROLES, type Role, type User } from '../../src/emulator/users.js'
 import { VERSION } from '../../src/cli/version.js'
 import type { RsVersionName } from '../../src/emulator/versions.js'
+import { topologyOf, type TopologyFile } from '../../src/emulator/topology.js'
 
 /** 2026-01-01T00:00:00Z: tests start their manual clock here. */
 export const T0 = Date.UTC(2026, 0, 1)
@@ -45,16 +46,20 @@ export interface MakeAppOptions {
   logger?: FastifyBaseLogger
   /** The Redis Software version to answer as. */
   rsVersion?: RsVersionName
+  /** Linked clusters (as a `--clusters` file gives them); clusters without users take USERS. */
+  clusters?: TopologyFile['clusters']
 }
 
 export async function makeApp (options: MakeAppOptions = {}): Promise<TestApp> {
   let wall = T0
+  const topology = options.clusters === undefined ? undefined : topologyOf({ clusters: options.clusters }, USERS)
   const registry = new NamespaceRegistry({
     cluster: {
+      ...(topology === undefined ? {} : { topology }),
       clock: 'manual',
       clockStart: T0,
       timeScale: 1,
-      clusterName: 'test.cluster',
+      clusterName: topology?.members[0]?.name ?? 'test.cluster',
       durations: { queued: 1, running: 10, commit: 3 },
       resultTtl: options.resultTtl ?? 500,
       maxTasks: options.maxTasks ?? 100_000,
@@ -66,7 +71,7 @@ export async function makeApp (options: MakeAppOptions = {}): Promise<TestApp> {
     now: () => wall
   })
   const slept: number[] = []
-  const app = await buildApp({ registry, users: USERS, clusterName: 'test.cluster', control: options.control ?? true, version: VERSION, ...(options.rsVersion === undefined ? {} : { rsVersion: options.rsVersion }), ...(options.logger === undefined ? {} : { logger: options.logger }), sleep: async (ms) => { slept.push(ms) } })
+  const app = await buildApp({ registry, users: USERS, clusterName: topology?.members[0]?.name ?? 'test.cluster', ...(topology === undefined ? {} : { topology }), control: options.control ?? true, version: VERSION, ...(options.rsVersion === undefined ? {} : { rsVersion: options.rsVersion }), ...(options.logger === undefined ? {} : { logger: options.logger }), sleep: async (ms) => { slept.push(ms) } })
   const call: TestApp['call'] = async ({ role, ...inject }) => {
     const res = await app.inject({ ...inject, headers: { ...as(role ?? 'admin'), ...(inject.headers ?? {}) } })
     let json: unknown

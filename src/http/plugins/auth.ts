@@ -1,6 +1,7 @@
 import fastifyBasicAuth from '@fastify/basic-auth'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Topology } from '../../emulator/topology.js'
 import { createUserDirectory, hasPermission, PERMISSIONS, type Permission, type PermissionTable, type User } from '../../emulator/users.js'
 import { ApiError } from '../errors.js'
 
@@ -25,14 +26,16 @@ declare module 'fastify' {
  * realm. A route must declare `config.permission` or `config.public: true`; registering one that
  * declares neither fails at start-up.
  */
-export const authPlugin = fp(async (app: FastifyInstance, { users, permissions = PERMISSIONS }: { users: readonly User[], permissions?: PermissionTable }) => {
-  const check = createUserDirectory(users)
+export const authPlugin = fp(async (app: FastifyInstance, { topology, permissions = PERMISSIONS }: { topology: Topology, permissions?: PermissionTable }) => {
+  // each member cluster has its own users
+  const directories = new Map(topology.members.map((m) => [m.name, createUserDirectory(m.users)]))
+  const check = (request: FastifyRequest, email: string, password: string): User | undefined => directories.get(request.member.name)?.(email, password)
   app.decorateRequest('user', null)
   await app.register(fastifyBasicAuth, {
     // the challenge header is set by the error handler, with the exact realm format
     authenticate: false,
     validate (email, password, request, _reply, done) {
-      const user = check(email, password)
+      const user = check(request, email, password)
       if (user === undefined) {
         done(new ApiError('unauthorized'))
         return
@@ -68,7 +71,8 @@ export const authPlugin = fp(async (app: FastifyInstance, { users, permissions =
     // no route: who asks is checked (401), what they may do is not (the answer is 404 or 405)
     const permission = config?.permission
     const header = request.headers.authorization
-    const known = header === undefined ? undefined : passed.get(header)
+    const key = header === undefined ? undefined : `${request.member.name}\n${header}`
+    const known = key === undefined ? undefined : passed.get(key)
     if (known !== undefined) {
       request.user = known
       done(permission === undefined ? undefined : allow(request, permission))
@@ -79,14 +83,14 @@ export const authPlugin = fp(async (app: FastifyInstance, { users, permissions =
         done(err)
         return
       }
-      if (header !== undefined && request.user !== null) {
+      if (key !== undefined && request.user !== null) {
         if (passed.size >= AUTH_CACHE_SIZE) passed.clear()
-        passed.set(header, request.user)
+        passed.set(key, request.user)
       }
       done(permission === undefined ? undefined : allow(request, permission))
     })
   })
-}, { name: 'crdb-auth' })
+}, { name: 'crdb-auth', dependencies: ['crdb-member'] })
 
 const AUTH_CACHE_SIZE = 10_000
 

@@ -20,9 +20,10 @@ export const faultsPlugin = fp(async (app: FastifyInstance, { sleep }: { sleep: 
       method: request.method,
       path: pathOf(request.url),
       user: request.user?.email,
+      cluster: request.member.name,
       phase: () => {
         const id = (request.params as { task_id?: string }).task_id
-        return id === undefined ? undefined : cluster.engine.get(id)?.phase
+        return id === undefined ? undefined : cluster.engine.get(id, request.member.name)?.phase
       }
     })
     if (action === undefined) {

@@ -18,6 +18,7 @@ export function recordRequest (request: FastifyRequest, status: number, elapsed:
     query: request.query as Record<string, unknown>,
     status,
     user: request.user?.email ?? null,
+    cluster: request.member.name,
     at: request.arrivedAt,
     duration_ms: Math.round(elapsed * 100) / 100
   })

@@ -72,4 +72,4 @@ export const namespacePlugin = fp(async (app: FastifyInstance, { registry }: { r
     request.arrivedAt = cluster.engine.now()
     done()
   })
-}, { name: 'crdb-namespace', dependencies: ['crdb-auth'] })
+}, { name: 'crdb-namespace', dependencies: ['crdb-member', 'crdb-auth'] })

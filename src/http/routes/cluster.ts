@@ -23,12 +23,12 @@ const NodeSchema = Type.Object({
  * What CRDB automation reads before it starts: the cluster object (its name) and its nodes (the
  * software version; the cluster object has no version field in the docs, a node has).
  */
-export const clusterRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVersion: RsVersion }> = async (app, { clusterName, rsVersion }) => {
+export const clusterRoutes: FastifyPluginAsyncTypebox<{ rsVersion: RsVersion }> = async (app, { rsVersion }) => {
   app.get('/v1/cluster', {
     config: { permission: 'view_cluster_info' },
     schema: { summary: 'The cluster object (the fields CRDB automation reads)', response: { 200: ClusterSchema, ...errorResponses(401, 403) } }
-  }, async () => ({
-    name: clusterName,
+  }, async (request) => ({
+    name: request.member.name,
     rack_aware: false,
     crdb_coordinator_port: 9081,
     crdt_supported_featureset_version: FEATURESET_VERSION,

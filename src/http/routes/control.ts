@@ -7,7 +7,7 @@ import { clusterOf } from '../plugins/namespace.js'
 import {
   AdvanceBodySchema, AmendTaskBodySchema, type AmendTaskBody, ClockSchema, ControlTaskParamsSchema, CreateTaskBodySchema, type CreateTaskBody,
   errorResponses, FaultParamsSchema, FaultRuleSchema, HealthSchema, HistorySchema, JournalEntrySchema,
-  JournalQuerySchema, NamespaceBodySchema, NamespaceParamsSchema, NamespaceSchema, RunBodySchema, RunResponseSchema, TaskSchema
+  JournalQuerySchema, LinkBodySchema, LinkParamsSchema, LinkSchema, NamespaceBodySchema, NamespaceParamsSchema, NamespaceSchema, RunBodySchema, RunResponseSchema, TaskSchema
 } from '../schemas.js'
 import { FaultRuleInputSchema } from '../../emulator/faults.js'
 import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, type NamespaceRegistry } from '../../emulator/namespaces.js'
@@ -69,7 +69,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       if (!idle.ok) throw refused(idle)
       return { clock: toClockWire(engine) }
     }
-    const result = engine.runUntil(id, status)
+    const result = engine.runUntil(id, status, request.member.name)
     if (!result.ok) throw refused(result)
     return { clock: toClockWire(engine), task: toTaskVerboseWire(result.task) }
   })
@@ -138,6 +138,29 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
     return reply.code(204).send(null)
   })
 
+  const linkWire = (l: { name: string, reachable: boolean, delayMs: number }) => ({ name: l.name, reachable: l.reachable, delay_ms: l.delayMs })
+
+  app.get('/__emulator/clusters', {
+    config: control,
+    schema: { summary: 'The member clusters of the namespace, reachable or not, and how slow', response: { 200: Type.Array(LinkSchema), ...errorResponses(401, 403) } }
+  }, async (request) => clusterOf(request).links.list().map(linkWire))
+
+  app.put('/__emulator/clusters/:name', {
+    config: control,
+    schema: {
+      summary: 'Make a member cluster unreachable (or reachable again), or slow',
+      params: LinkParamsSchema,
+      body: LinkBodySchema,
+      response: { 200: LinkSchema, ...errorResponses(400, 401, 403, 404) }
+    }
+  }, async (request) => {
+    const { links } = clusterOf(request)
+    const { reachable, delay_ms: delayMs } = request.body
+    const changed = links.set(request.params.name, { ...(reachable === undefined ? {} : { reachable }), ...(delayMs === undefined ? {} : { delayMs }) })
+    if (!changed) throw new ApiError('cluster_not_found', `No member cluster "${request.params.name}"; GET /__emulator/clusters lists them.`)
+    return linkWire({ name: request.params.name, ...(links.get(request.params.name) as { reachable: boolean, delayMs: number }) })
+  })
+
   app.post('/__emulator/faults', {
     config: control,
     schema: {
@@ -182,11 +205,12 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 200: Type.Array(JournalEntrySchema), ...errorResponses(400, 401, 403) }
     }
   }, async (request) => {
-    const { method, path, status } = request.query
+    const { method, path, status, cluster } = request.query
     return clusterOf(request).journal.list({
       ...(method === undefined ? {} : { method }),
       ...(path === undefined ? {} : { path }),
-      ...(status === undefined ? {} : { status: Number(status) })
+      ...(status === undefined ? {} : { status: Number(status) }),
+      ...(cluster === undefined ? {} : { cluster })
     }).map((entry) => ({ ...entry, at: toControlTime(entry.at) }))
   })
 
@@ -208,7 +232,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 201: TaskSchema, ...errorResponses(400, 401, 403, 409, 503) }
     }
   }, async (request, reply) => {
-    const result = clusterOf(request).engine.create(toTaskSpec(request.body))
+    const result = clusterOf(request).engine.create({ ...toTaskSpec(request.body), owner: request.member.name })
     if (!result.ok) throw refused(result)
     return reply.code(201).send(toTaskVerboseWire(result.task))
   })
@@ -222,7 +246,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 200: TaskSchema, ...errorResponses(400, 401, 403, 404, 409) }
     }
   }, async (request) => {
-    const result = clusterOf(request).engine.amend(request.params.id, toAmendment(request.body))
+    const result = clusterOf(request).engine.amend(request.params.id, toAmendment(request.body), request.member.name)
     if (!result.ok) throw refused(result)
     return toTaskVerboseWire(result.task)
   })
@@ -235,7 +259,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 200: TaskSchema, ...errorResponses(401, 403, 404, 409) }
     }
   }, async (request) => {
-    const result = clusterOf(request).engine.step(request.params.id)
+    const result = clusterOf(request).engine.step(request.params.id, request.member.name)
     if (!result.ok) throw refused(result)
     return toTaskVerboseWire(result.task)
   })
@@ -248,7 +272,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 200: HistorySchema, ...errorResponses(401, 403, 404) }
     }
   }, async (request) => {
-    return toHistoryWire(findTask(clusterOf(request).engine, request.params.id))
+    return toHistoryWire(findTask(clusterOf(request).engine, request.params.id, request.member.name))
   })
 
   app.post('/__emulator/reset', {

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { Crdb, CrdbChange, CrdbDraft, CrdbPatch, InstanceDraft } from '../../engine/crdbs.js'
+import type { FastifyRequest } from 'fastify'
+import type { Crdb, CrdbChange, CrdbDraft, CrdbInstance, CrdbPatch, InstanceCheck, InstanceDraft } from '../../engine/crdbs.js'
 import type { Engine } from '../../engine/engine.js'
+import { memberOf, type MemberCluster, type Topology } from '../../emulator/topology.js'
+import { createUserDirectory } from '../../emulator/users.js'
 import type { RsVersion } from '../../emulator/versions.js'
 import {
   CrdbListSchema, CrdbSchema, CreateCrdbBodySchema, HealthReportSchema, PatchCrdbBodySchema, PurgeBodySchema, UpdatesBodySchema, UpgradeBodySchema,
@@ -19,7 +22,22 @@ import { parseResultTtl } from './tasks.js'
 type Headers = { 'x-task-id'?: string, 'x-result-ttl'?: string }
 
 /** The whole documented `/v1/crdbs` family: two reads, health_report, and the requests that start tasks. */
-export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVersion: RsVersion }> = async (app, { clusterName, rsVersion }) => {
+export const crdbRoutes: FastifyPluginAsyncTypebox<{ topology: Topology, rsVersion: RsVersion }> = async (app, { topology, rsVersion }) => {
+  const directories = new Map(topology.members.map((m) => [m.name, createUserDirectory(m.users)]))
+  /** A CRDB is seen through the clusters it spans (every CRDB, without linked clusters). */
+  const spans = (crdb: Crdb, member: MemberCluster): boolean => !topology.linked || crdb.instances.some((i) => memberOf(topology, i)?.name === member.name)
+  const isLocalTo = (member: MemberCluster) => (i: CrdbInstance): boolean => memberOf(topology, i)?.name === member.name || i.cluster.name === member.name
+  /** What the receiving cluster finds of each joining instance's credentials, against the users of the cluster it names. */
+  const checksOf = (instances: readonly InstanceIn[]): InstanceCheck[] | undefined => !topology.linked
+    ? undefined
+    : instances.map((i) => {
+      const member = memberOf(topology, i)
+      const credentials = i.cluster.credentials
+      const verdict = member === undefined || credentials === undefined
+        ? 'unchecked'
+        : directories.get(member.name)?.(credentials.username, credentials.password) === undefined ? 'rejected' : 'accepted'
+      return { cluster: i.cluster.name, credentials: verdict }
+    })
   const mutationResponses = {
     200: Type.Union([TaskSchema, Type.Object({}, { description: 'dry_run: nothing started' })]),
     ...errorResponses(400, 401, 403, 404, 406, 409, 503),
@@ -28,8 +46,13 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
   // a body that fails its schema gets the problem shape, as on a real cluster
   const withBody = { schemaErrorFormatter: formatBodyProblems }
 
-  /** Starts the task of a change (or only checks it, `dry_run`), with the `X-Task-ID` and `X-Result-TTL` it was sent. */
-  function start (engine: Engine, guid: string | null, change: CrdbChange, headers: Headers, dryRun = false) {
+  /**
+   * Starts the task of a change (or only checks it, `dry_run`), with the `X-Task-ID` and
+   * `X-Result-TTL` it was sent; the task belongs to the cluster that received the request.
+   */
+  function start (request: FastifyRequest, guid: string | null, change: CrdbChange, headers: Headers, dryRun = false) {
+    const { engine } = clusterOf(request)
+    if (guid !== null) findCrdb(engine, guid, request.member, change.kind === 'delete')
     const ttl = parseResultTtl(headers['x-result-ttl'])
     if (dryRun) {
       const checked = engine.checkCrdbChange(guid, change)
@@ -37,6 +60,7 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
       return {}
     }
     const result = engine.requestCrdbChange(guid, change, {
+      owner: request.member.name,
       ...(headers['x-task-id'] === undefined ? {} : { id: headers['x-task-id'] }),
       ...(ttl === undefined ? {} : { resultTtl: ttl })
     })
@@ -44,9 +68,11 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
     return toTaskWire(result.task)
   }
 
-  const findCrdb = (engine: Engine, guid: string): Crdb => {
+  /** The CRDB, if it spans this cluster; a delete leaves an unknown GUID to the engine (404 or 406). */
+  const findCrdb = (engine: Engine, guid: string, member: MemberCluster, forDelete = false): Crdb | undefined => {
     const crdb = engine.getCrdb(guid)
-    if (crdb === undefined) throw new ApiError('crdb_not_found', `No CRDB with GUID "${guid}".`)
+    if (crdb === undefined && forDelete) return undefined
+    if (crdb === undefined || !spans(crdb, member)) throw new ApiError('crdb_not_found', `No CRDB with GUID "${guid}".`)
     return crdb
   }
   const instanceParam = (raw: string | undefined): number | undefined => raw === undefined ? undefined : Number(raw)
@@ -55,7 +81,8 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
     config: { permission: 'view_crdb_list' },
     schema: { summary: 'List every CRDB (wrapped in {"crdbs": [...]}, as real clusters answer)', response: { 200: CrdbListSchema, ...errorResponses(401, 403) } }
   }, async (request) => ({
-    crdbs: Array.from(clusterOf(request).engine.listCrdbs(), (crdb) => toCrdbWire(crdb, localInstance(crdb, clusterName), rsVersion))
+    crdbs: Array.from(clusterOf(request).engine.listCrdbs()).filter((crdb) => spans(crdb, request.member))
+      .map((crdb) => toCrdbWire(crdb, localInstance(crdb, isLocalTo(request.member)), rsVersion))
   }))
 
   app.get('/v1/crdbs/:guid', {
@@ -67,9 +94,9 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
       response: { 200: CrdbSchema, ...errorResponses(400, 401, 403, 404) }
     }
   }, async (request) => {
-    const crdb = findCrdb(clusterOf(request).engine, request.params.guid)
+    const crdb = findCrdb(clusterOf(request).engine, request.params.guid, request.member) as Crdb
     const id = instanceParam(request.query.instance_id)
-    const local = localInstance(crdb, clusterName, id)
+    const local = localInstance(crdb, isLocalTo(request.member), id)
     if (id !== undefined && local === undefined) throw new ApiError('crdb_instance_not_found', `CRDB ${crdb.guid} has no instance ${id}.`)
     return toCrdbWire(crdb, local, rsVersion)
   })
@@ -83,11 +110,12 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
       response: { 200: Type.Array(HealthReportSchema), ...errorResponses(400, 401, 403, 404) }
     }
   }, async (request) => {
-    const crdb = findCrdb(clusterOf(request).engine, request.params.guid)
+    const { engine, links } = clusterOf(request)
+    const crdb = findCrdb(engine, request.params.guid, request.member) as Crdb
     const id = instanceParam(request.query.instance_id)
     // the docs: "If the instance does not exist, the request gets information from all instances"
     const one = crdb.instances.filter((i) => i.id === id)
-    return (one.length > 0 ? one : crdb.instances).map((i) => toHealthReportWire(crdb, i))
+    return (one.length > 0 ? one : crdb.instances).map((i) => toHealthReportWire(crdb, i, (other) => links.isDown(other)))
   })
 
   app.post('/v1/crdbs', {
@@ -103,8 +131,14 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
   }, async (request) => {
     const body = request.body
     body.instances.forEach((instance, n) => { checkCredentials(instance, `instances[${n}]`, rsVersion) })
-    const change: CrdbChange = { kind: 'create', draft: toDraft(body), ...(body.guid === undefined ? {} : { guid: body.guid.toLowerCase() }) }
-    return start(clusterOf(request).engine, null, change, request.headers, parseBooleanParam(request.query.dry_run))
+    const checks = checksOf(body.instances)
+    const change: CrdbChange = {
+      kind: 'create',
+      draft: toDraft(body),
+      ...(body.guid === undefined ? {} : { guid: body.guid.toLowerCase() }),
+      ...(checks === undefined ? {} : { checks })
+    }
+    return start(request, null, change, request.headers, parseBooleanParam(request.query.dry_run))
   })
 
   app.patch('/v1/crdbs/:guid', {
@@ -117,7 +151,7 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
       body: PatchCrdbBodySchema,
       response: mutationResponses
     }
-  }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'update', patch: toPatch(request.body) }, request.headers))
+  }, async (request) => start(request, request.params.guid, { kind: 'update', patch: toPatch(request.body) }, request.headers))
 
   app.post('/v1/crdbs/:guid/updates', {
     config: { permission: 'update_crdb', problemBodies: true },
@@ -132,13 +166,15 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
     }
   }, async (request) => {
     const change = toModify(request.body, rsVersion)
-    return start(clusterOf(request).engine, request.params.guid, change, request.headers, parseBooleanParam(request.query.dry_run))
+    const checks = checksOf(request.body.add_instances ?? [])
+    if (checks !== undefined && checks.length > 0 && change.kind === 'modify') change.checks = checks
+    return start(request, request.params.guid, change, request.headers, parseBooleanParam(request.query.dry_run))
   })
 
   app.delete('/v1/crdbs/:guid', {
     config: { permission: 'delete_crdb' },
     schema: { summary: 'Delete a CRDB (a delete_crdb task)', params: CrdbParamsSchema, headers: MutationHeadersSchema, response: mutationResponses }
-  }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'delete' }, request.headers))
+  }, async (request) => start(request, request.params.guid, { kind: 'delete' }, request.headers))
 
   app.put('/v1/crdbs/:guid/flush', {
     config: { permission: 'flush_crdb' },
@@ -149,7 +185,7 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
       headers: MutationHeadersSchema,
       response: mutationResponses
     }
-  }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'flush', async: parseBooleanParam(request.query.async_flush) }, request.headers))
+  }, async (request) => start(request, request.params.guid, { kind: 'flush', async: parseBooleanParam(request.query.async_flush) }, request.headers))
 
   app.put('/v1/crdbs/:guid/purge', {
     config: { permission: 'purge_instance', problemBodies: true },
@@ -161,7 +197,7 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
       body: PurgeBodySchema,
       response: mutationResponses
     }
-  }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'purge', instances: [...new Set(request.body.instances)] }, request.headers))
+  }, async (request) => start(request, request.params.guid, { kind: 'purge', instances: [...new Set(request.body.instances)] }, request.headers))
 
   if (rsVersion.upgrade) {
     app.post('/v1/crdbs/:guid/upgrade', {
@@ -175,7 +211,7 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVers
         body: UpgradeBodySchema,
         response: mutationResponses
       }
-    }, async (request) => start(clusterOf(request).engine, request.params.guid, { kind: 'upgrade', options: request.body }, request.headers))
+    }, async (request) => start(request, request.params.guid, { kind: 'upgrade', options: request.body }, request.headers))
   }
 }
 

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import { ApiError } from '../errors.js'
 import { clusterOf } from '../plugins/namespace.js'
 import { CancelResponseSchema, ControlTaskParamsSchema, errorResponses, ForceQuerySchema, OverviewSchema } from '../schemas.js'
+import { memberOf, type Topology } from '../../emulator/topology.js'
 import type { RsVersion } from '../../emulator/versions.js'
 import { localInstance, toClockWire, toControlTime, toCrdbWire, toTaskVerboseWire } from '../wire.js'
 import { cancelTask } from './tasks.js'
@@ -30,7 +31,7 @@ const RECENT_REQUESTS = 200
  * API: an overview to poll, and a cancel that is neither journaled nor faulted (the journal is
  * for the code under test).
  */
-export const dashboardRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, rsVersion: RsVersion }> = async (app, { clusterName, rsVersion }) => {
+export const dashboardRoutes: FastifyPluginAsyncTypebox<{ topology: Topology, rsVersion: RsVersion }> = async (app, { topology, rsVersion }) => {
   // read once, on first use: a test that never opens the dashboard needs no build
   const files = new Map<UiFile, Buffer>()
   const file = (name: UiFile): Buffer => {
@@ -82,7 +83,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, r
         expires_at: time(task.expiresAt),
         pending_cancel_at: time(task.pendingCancel?.at ?? null)
       })),
-      crdbs: Array.from(engine.listCrdbs(), (crdb) => toCrdbWire(crdb, localInstance(crdb, clusterName), rsVersion)),
+      crdbs: Array.from(engine.listCrdbs(), (crdb) => toCrdbWire(crdb, localInstance(crdb, (i) => memberOf(topology, i)?.name === request.member.name), rsVersion)),
       faults: faults.list(),
       requests: requests.slice(-RECENT_REQUESTS).map((entry) => ({ ...entry, at: toControlTime(entry.at) }))
     }
@@ -96,5 +97,5 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ clusterName: string, r
       querystring: ForceQuerySchema,
       response: { 200: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 406, 409) }
     }
-  }, async (request) => cancelTask(clusterOf(request).engine, request.params.id, request.query.force))
+  }, async (request) => cancelTask(clusterOf(request).engine, request.params.id, request.query.force, request.member.name))
 }

@@ -24,7 +24,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List every live task, oldest first',
       response: { 200: Type.Array(TaskSchema), ...errorResponses(401, 403) }
     }
-  }, async (request) => Array.from(clusterOf(request).engine.list(), toTaskWire))
+  }, async (request) => Array.from(clusterOf(request).engine.list(request.member.name), toTaskWire))
 
   app.get('/v1/crdb_tasks/:task_id', {
     config: { permission: 'view_crdb_task' },
@@ -41,9 +41,9 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const id = request.params.task_id
     let task: Task
     if (ttl === undefined) {
-      task = findTask(engine, id)
+      task = findTask(engine, id, request.member.name)
     } else {
-      const kept = engine.retain(id, ttl)
+      const kept = engine.retain(id, ttl, request.member.name)
       if (!kept.ok) throw refused(kept)
       task = kept.task
     }
@@ -58,7 +58,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: CancelQuerySchema,
       response: { 200: CancelResponseSchema, ...errorResponses(400, 401, 403, 404, 406, 409) }
     }
-  }, async (request) => cancelTask(clusterOf(request).engine, request.params.task_id, request.query.force))
+  }, async (request) => cancelTask(clusterOf(request).engine, request.params.task_id, request.query.force, request.member.name))
 }
 
 /** `X-Result-TTL`: a decimal integer of seconds, 0 to 2147483647 (the schema checks the form). */
@@ -71,16 +71,16 @@ export function parseResultTtl (raw: string | undefined): number | undefined {
   return ttl
 }
 
-/** The live task with this id, or the one `task_not_found` answer. */
-export function findTask (engine: Engine, id: string): Task {
-  const task = engine.get(id)
+/** The live task with this id of this cluster, or the one `task_not_found` answer. */
+export function findTask (engine: Engine, id: string, owner: string): Task {
+  const task = engine.get(id, owner)
   if (task === undefined) throw refused(taskNotFound(id))
   return task
 }
 
 /** A cancel's answer, `{id, status}` (the status after the call), or the engine's refusal. */
-export function cancelTask (engine: Engine, id: string, force: string | undefined): { id: string, status: WireStatus } {
-  const result = engine.cancel(id, parseBooleanParam(force))
+export function cancelTask (engine: Engine, id: string, force: string | undefined, owner: string): { id: string, status: WireStatus } {
+  const result = engine.cancel(id, parseBooleanParam(force), owner)
   if (!result.ok) throw refused(result)
   return { id: result.task.id, status: PHASES[result.task.phase].status }
 }
