@@ -248,7 +248,8 @@ export const OverviewSchema = Type.Object({
   tasks: Type.Array(OverviewTaskSchema),
   crdbs: Type.Array(CrdbSchema),
   faults: Type.Array(FaultRuleSchema),
-  requests: Type.Array(JournalEntrySchema, { description: 'the latest requests, newest last' })
+  requests: Type.Array(JournalEntrySchema, { description: 'the latest requests, newest last' }),
+  clusters: Type.Array(Type.Object({ ...LinkSchema.properties, crdbs: Type.Array(Type.String(), { description: 'names of the CRDBs it spans' }) }))
 })
 
 export const ForceQuerySchema = CancelQuerySchema

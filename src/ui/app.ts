@@ -18,6 +18,7 @@ interface Overview {
   crdbs: Array<{ guid: string, name: string, instances: Array<{ cluster: { name: string } }>, status: string }>
   faults: Array<{ id: string, match: Record<string, unknown>, action: Record<string, unknown>, times?: number, hits: number }>
   requests: Array<{ method: string, path: string, status: number, user: string | null, at: string, duration_ms: number }>
+  clusters: Array<{ name: string, reachable: boolean, delay_ms: number, crdbs: string[] }>
 }
 
 const base = location.pathname.replace(/\/__emulator\/ui\/?.*$/, '')
@@ -165,6 +166,18 @@ function renderCrdbs (o: Overview): void {
   }))
 }
 
+function renderClusters (o: Overview): void {
+  fill('clusters', $('#clusters tbody'), o.clusters, () => o.clusters.map((c) => {
+    const row = el('tr')
+    const toggle = el('button', c.reachable ? 'Make unreachable' : 'Make reachable', { type: 'button' })
+    toggle.addEventListener('click', () => { void act(`make ${c.name} ${c.reachable ? 'unreachable' : 'reachable'}`, async () => await api('PUT', `/__emulator/clusters/${encodeURIComponent(c.name)}`, { reachable: !c.reachable })) })
+    const actions = el('td')
+    actions.append(toggle)
+    row.append(el('td', c.name), el('td', c.reachable ? 'yes' : 'no', { class: `status status-${c.reachable ? 'finished' : 'failed'}` }), el('td', String(c.delay_ms)), el('td', c.crdbs.join(', ')), actions)
+    return row
+  }))
+}
+
 async function refresh (): Promise<void> {
   try {
     latest = await api('GET', '/__emulator/overview') as Overview
@@ -173,6 +186,7 @@ async function refresh (): Promise<void> {
     renderFaults(latest)
     renderJournal(latest)
     renderCrdbs(latest)
+    renderClusters(latest)
     await renderDetail()
     if (($('#status').textContent ?? '').startsWith('Loading')) say('Up to date')
   } catch (err) {

@@ -103,6 +103,16 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in Chromium', () => {
     await page.locator('#no-faults').waitFor()
   })
 
+  it('lists the clusters, with the CRDBs each spans, and makes one unreachable and back', async () => {
+    await page.locator('#clusters tbody tr', { hasText: 'cluster.local' }).waitFor()
+    await page.getByRole('button', { name: 'Make unreachable' }).click()
+    await page.locator('#clusters tbody tr', { hasText: 'no' }).waitFor()
+    const state = await (await fetch(`${server.url}/__emulator/clusters`, { headers: { authorization: AUTH } })).json() as Array<{ reachable: boolean }>
+    expect(state[0]?.reachable).toBe(false)
+    await page.getByRole('button', { name: 'Make reachable' }).click()
+    await page.locator('#clusters tbody tr', { hasText: 'yes' }).waitFor()
+  })
+
   it('reads on a narrow window', async () => {
     await page.setViewportSize({ width: 420, height: 900 })
     await page.getByRole('button', { name: '+60 s' }).click()

@@ -66,7 +66,7 @@ export const memberPlugin = fp(async (app: FastifyInstance, { topology, registry
   }
   app.addHook('onRequest', (request, reply, done) => {
     request.member = resolve(request)
-    if (!topology.linked || request.url.startsWith('/__emulator')) {
+    if (request.url.startsWith('/__emulator')) {
       done()
       return
     }

@@ -67,7 +67,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ topology: Topology, rs
     config: control,
     schema: { summary: 'Everything the dashboard shows, in one call', response: { 200: OverviewSchema, ...errorResponses(401, 403) } }
   }, async (request) => {
-    const { engine, faults, journal } = clusterOf(request)
+    const { engine, faults, journal, links } = clusterOf(request)
     const next = engine.nextEventAt()
     const time = (ms: number | null): string | null => ms === null ? null : toControlTime(ms)
     const requests = journal.list()
@@ -85,7 +85,13 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ topology: Topology, rs
       })),
       crdbs: Array.from(engine.listCrdbs(), (crdb) => toCrdbWire(crdb, localInstance(crdb, (i) => memberOf(topology, i)?.name === request.member.name), rsVersion)),
       faults: faults.list(),
-      requests: requests.slice(-RECENT_REQUESTS).map((entry) => ({ ...entry, at: toControlTime(entry.at) }))
+      requests: requests.slice(-RECENT_REQUESTS).map((entry) => ({ ...entry, at: toControlTime(entry.at) })),
+      clusters: links.list().map((l) => ({
+        name: l.name,
+        reachable: l.reachable,
+        delay_ms: l.delayMs,
+        crdbs: Array.from(engine.listCrdbs()).filter((c) => c.instances.some((i) => memberOf(topology, i)?.name === l.name)).map((c) => c.name)
+      }))
     }
   })
 
