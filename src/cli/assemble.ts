@@ -26,6 +26,7 @@ export async function assemble (config: Config, options: { logger?: FastifyBaseL
       durations: config.durations,
       resultTtl: config.resultTtl,
       maxTasks: config.maxTasks,
+      maxCrdbs: config.maxCrdbs,
       journalSize: config.journalSize,
       ...(config.seed === undefined ? {} : { seed: config.seed }),
       ...(options.faults === undefined ? {} : { faults: options.faults })

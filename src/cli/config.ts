@@ -20,6 +20,7 @@ export interface Config {
   durations: Durations
   resultTtl: number
   maxTasks: number
+  maxCrdbs: number
   logLevel: LogLevel
   control: boolean
   /** Makes ids, GUIDs and fault draws reproducible. */
@@ -114,6 +115,7 @@ export const SETTINGS = [
   }),
   setting({ key: 'resultTtl', flag: '--result-ttl', env: 'EMULATOR_RESULT_TTL', default: '500', expects: `an integer from 0 to ${MAX_RESULT_TTL} (seconds)`, meaning: 'Seconds an ended task\'s result is kept.', parse: integer(0, MAX_RESULT_TTL) }),
   setting({ key: 'maxTasks', flag: '--max-tasks', env: 'EMULATOR_MAX_TASKS', default: '100000', expects: 'an integer from 1 to 10000000', meaning: 'Live tasks at most; past it, new tasks get 503 `too_many_tasks`.', parse: integer(1, 10_000_000) }),
+  setting({ key: 'maxCrdbs', flag: '--max-crdbs', env: 'EMULATOR_MAX_CRDBS', default: '1000', expects: 'an integer from 1 to 1000000', meaning: 'CRDBs per namespace at most; past it, a create gets 503 `too_many_crdbs`.', parse: integer(1, 1_000_000) }),
   setting({ key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', expects: LOG_LEVELS.join(', '), meaning: 'pino log level; `info` logs one line per request.', parse: oneOf(LOG_LEVELS) }),
   setting({ key: 'journalSize', flag: '--journal-size', env: 'EMULATOR_JOURNAL_SIZE', default: '1000', expects: 'an integer from 0 to 1000000', meaning: 'Requests the journal (`GET /__emulator/requests`) keeps, newest last.', parse: integer(0, 1_000_000) }),
   setting({ key: 'seed', flag: '--seed', env: 'EMULATOR_SEED', default: '', expects: '1 to 256 characters', meaning: 'Makes task ids, GUIDs and fault draws the same run after run.', parse: (raw) => raw.length >= 1 && raw.length <= 256 ? raw : undefined }),

@@ -8,14 +8,16 @@ import { assemble } from './assemble.js'
 import { readFaultsFile } from '../emulator/faults-file.js'
 import { readTopologyFile, topologyOf, type TopologyFile } from '../emulator/topology.js'
 import { listenAsMember } from '../http/plugins/member.js'
-import { readStateFile, startStateSaver, type StateSaver } from '../emulator/state-file.js'
+import { prepareStateFile, readStateFile, startStateSaver, type StateSaver } from '../emulator/state-file.js'
 import type { State } from '../emulator/state-schema.js'
 import { loadTls, type TlsMaterial } from './tls.js'
-import type { User } from '../emulator/users.js'
+import { DEFAULT_USERS, type User } from '../emulator/users.js'
 import { VERSION } from './version.js'
 
 /** Exit code for a bad setting or start-up file. */
 const BAD_CONFIG = 2
+/** How long in-flight requests get on SIGTERM before their connections are closed. */
+const SHUTDOWN_GRACE_MS = 3000
 
 function fail (message: string, code = BAD_CONFIG): never {
   process.stderr.write(`crdb-tasks-emulator: ${message}\n`)
@@ -39,6 +41,15 @@ async function main (): Promise<void> {
     return
   }
   const config = request.config
+
+  // the state file is checked and locked first: two emulators never share one
+  let lock: { release: () => void } | undefined
+  try {
+    if (config.stateFile !== undefined) lock = prepareStateFile(config.stateFile, { pid: process.pid, isAlive })
+  } catch (err) {
+    fail((err as Error).message)
+  }
+  process.on('exit', () => lock?.release())
 
   // every start-up file is read and checked before anything listens
   let faults, saved: State | undefined, fixtures: State | undefined, tls: TlsMaterial | undefined, clustersFile: TopologyFile | undefined
@@ -113,25 +124,53 @@ async function main (): Promise<void> {
     startupMessage(config, address, tls) + (topology === undefined ? '' : `; clusters: ${topology.members.map((m) => `${m.name} at ${memberUrls[m.name] ?? `${address} (Host: ${m.name})`}`).join(', ')}`))
 
   let stopping = false
+  /** Saves the state (when there is a file) and exits; a save that fails keeps the old file and exits 1. */
+  const finish = (code: number): never => {
+    saver?.stop()
+    try {
+      saver?.saveNow()
+    } catch (err) {
+      logger.error({ err, state_file: config.stateFile }, 'Failed to save the state file on shutdown; the previous one was kept')
+      code = 1
+    }
+    logger.info({ state_file: config.stateFile, code }, 'Stopped')
+    logger.flush()
+    process.exit(code)
+  }
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'Stopping: finishing in-flight requests')
-    const force = setTimeout(() => process.exit(1), 8000)
-    force.unref()
-    app.close().then(() => {
-      saver?.stop()
-      saver?.saveNow()
-      logger.info({ state_file: config.stateFile }, 'Stopped')
-      logger.flush()
-      process.exit(0)
-    }, (err: unknown) => {
+    // in-flight requests get a bounded time; then whatever is left (a half-sent request, a
+    // delayed answer) is closed, and the state is saved all the same
+    const servers = [app.server, ...app.memberServers]
+    for (const s of servers) s.closeIdleConnections()
+    const grace = setTimeout(() => { for (const s of servers) s.closeAllConnections() }, SHUTDOWN_GRACE_MS)
+    grace.unref()
+    const last = setTimeout(() => finish(0), SHUTDOWN_GRACE_MS + 2000)
+    last.unref()
+    app.close().then(() => finish(0), (err: unknown) => {
       logger.error({ err }, 'Failed to stop cleanly')
-      process.exit(1)
+      finish(1)
     })
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+}
+
+/** Whether a process runs (a signal 0 reaches it, or it is someone else's). */
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Only the built-in default user's password is printed (a newcomer needs it); no one else's, fixture users' neither. */
+function isBuiltInUser (config: Config, user: User): boolean {
+  return config.defaultUsers && `${user.email}:${user.password}:${user.role}` === DEFAULT_USERS
 }
 
 /** Fixture users join the configured ones; a fixture user with a configured email replaces it. */
@@ -168,14 +207,14 @@ function startupFields (config: Config, url: string, tls: TlsMaterial | undefine
     control: config.control,
     ...(tls === undefined ? {} : { tls_fingerprint_sha256: tls.fingerprint, tls_self_signed: tls.selfSigned }),
     ...(config.stateFile === undefined ? {} : { state_file: config.stateFile }),
-    users: config.users.map((u) => ({ email: u.email, role: u.role, ...(config.defaultUsers ? { password: u.password } : {}) }))
+    users: config.users.map((u) => ({ email: u.email, role: u.role, ...(isBuiltInUser(config, u) ? { password: u.password } : {}) }))
   }
 }
 
 /** One line a person can read: where, which clock, who may log in. */
 function startupMessage (config: Config, url: string, tls: TlsMaterial | undefined): string {
   const clock = config.clock === 'real' ? `real clock${config.timeScale === 1 ? '' : ` x${config.timeScale}`}` : 'manual clock'
-  const users = config.users.map((u) => `${u.email} (${u.role}${config.defaultUsers ? `, password "${u.password}"` : ''})`).join(', ')
+  const users = config.users.map((u) => `${u.email} (${u.role}${isBuiltInUser(config, u) ? `, password "${u.password}"` : ''})`).join(', ')
   const cert = tls === undefined ? '' : `; ${tls.selfSigned ? 'self-signed ' : ''}certificate SHA-256 ${tls.fingerprint}`
   return `CRDB tasks emulator listening on ${url} (cluster ${config.clusterName}, ${clock}${config.control ? '' : ', control API off'}); users: ${users}${cert}`
 }

@@ -28,6 +28,8 @@ export interface ClusterOptions {
   durations: Durations
   resultTtl: number
   maxTasks: number
+  /** CRDBs per namespace at most; default 1000. */
+  maxCrdbs?: number
   journalSize: number
   seed?: string
   faults?: FaultRuleInput[]
@@ -46,6 +48,7 @@ export function createCluster (options: ClusterOptions): FakeCluster {
     durations: options.durations,
     resultTtl: options.resultTtl,
     maxTasks: options.maxTasks,
+    ...(options.maxCrdbs === undefined ? {} : { maxCrdbs: options.maxCrdbs }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.budget === undefined ? {} : { budget: options.budget })
   })

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { PHASE_NAMES } from '../engine/phases.js'
 import type { Random } from '../engine/random.js'
+import { StateError } from '../engine/records.js'
 import { StringEnum } from '../engine/schema-kit.js'
 
 const ErrorActionSchema = Type.Object({
@@ -100,6 +101,9 @@ export class FaultSet {
 
   /** Replaces every rule with saved ones, keeping their ids and hit counts. */
   restore (rules: Array<FaultRuleInput & { id?: string, hits?: number }>): void {
+    const ids = rules.flatMap((r) => r.id === undefined ? [] : [r.id])
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i)
+    if (twice !== undefined) throw new StateError(`faults: id "${twice}" is listed twice.`)
     // new ids never reuse a restored one
     const numbers = rules.map((r) => Number(/^fault-(\d+)$/.exec(r.id ?? '')?.[1] ?? 0))
     this.sequence = Math.max(0, ...numbers)

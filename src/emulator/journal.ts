@@ -20,6 +20,29 @@ export interface JournalFilter {
   cluster?: string
 }
 
+/**
+ * What one journal entry keeps at most: a path of 1 024 characters, 32 query parameters, each
+ * name and value cut to 256 characters (a value that is not a string is kept as its JSON text,
+ * cut the same way), a user of 256. An entry is then a few KiB at the most, whatever a client
+ * sends, so `--journal-size` entries bound the journal's memory.
+ */
+export const JOURNAL_LIMITS = { path: 1024, queryParams: 32, text: 256 } as const
+
+const clip = (text: string, max: number): string => text.length > max ? `${text.slice(0, max)}...` : text
+
+function cut (entry: JournalEntry): JournalEntry {
+  const query: Record<string, string> = {}
+  for (const [key, value] of Object.entries(entry.query).slice(0, JOURNAL_LIMITS.queryParams)) {
+    query[clip(key, JOURNAL_LIMITS.text)] = clip(typeof value === 'string' ? value : JSON.stringify(value) ?? '', JOURNAL_LIMITS.text)
+  }
+  return {
+    ...entry,
+    path: clip(entry.path, JOURNAL_LIMITS.path),
+    query,
+    user: entry.user === null ? null : clip(entry.user, JOURNAL_LIMITS.text)
+  }
+}
+
 /** The last `capacity` requests, in a ring buffer: memory stays bounded whatever the load. */
 export class Journal {
   private readonly entries: Array<JournalEntry | undefined>
@@ -34,9 +57,10 @@ export class Journal {
     return this.count
   }
 
+  /** Keeps `entry`, cut to size (see `JOURNAL_LIMITS`), so that the journal is bounded in bytes too. */
   record (entry: JournalEntry): void {
     if (this.capacity === 0) return
-    this.entries[this.next] = entry
+    this.entries[this.next] = cut(entry)
     this.next = (this.next + 1) % this.capacity
     if (this.count < this.capacity) this.count++
   }

@@ -88,7 +88,8 @@ export class NamespaceRegistry {
     if (ns === undefined) return 'not_found'
     ns.cluster.engine.reset() // gives its tasks back to the shared budget
     this.namespaces.delete(name)
-    this.changes++
+    // the total of the counters must only grow: the removed namespace's count stays in it
+    this.changes += ns.cluster.engine.changes + ns.cluster.faults.changes + ns.cluster.links.changes + 1
     return 'deleted'
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { accessSync, closeSync, constants, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { open, rename, rm } from 'node:fs/promises'
 import { checkAgainst } from './schema-check.js'
 import { StateSchema, type State } from './state-schema.js'
@@ -108,4 +109,47 @@ export function startStateSaver (options: {
     },
     stop () { clearInterval(timer) }
   }
+}
+
+/** A temp file a save left behind (`<file>.<uuid>.tmp`), named so that nothing else matches. */
+const TEMP = /^\.?(.+)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/
+
+/**
+ * Readies `--state-file` before anything starts: the path must be a regular file or nothing, in
+ * a directory that exists and can be written; temp files an earlier save left (a crash midway)
+ * are removed; and the file is locked (`<file>.lock`, holding the pid), so that two emulators
+ * never share one state file. A lock whose process is gone is taken over. Throws with a one-line
+ * message when the file cannot be used. Answers how to release the lock.
+ */
+export function prepareStateFile (path: string, me: { pid: number, isAlive: (pid: number) => boolean }): { release: () => void } {
+  const dir = dirname(path)
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory')
+    accessSync(dir, constants.W_OK)
+  } catch {
+    throw new Error(`Failed to use --state-file ${path}: its directory ${dir} does not exist or cannot be written. Create it, or pick another path.`)
+  }
+  let stat
+  try {
+    stat = lstatSync(path)
+  } catch {}
+  if (stat !== undefined && !stat.isFile()) throw new Error(`Failed to use --state-file ${path}: it is not a regular file (a directory, a FIFO or a link?). Pick another path.`)
+  for (const name of readdirSync(dir)) {
+    if (TEMP.exec(name)?.[1] === basename(path)) rmSync(join(dir, name), { force: true })
+  }
+  const lock = `${path}.lock`
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, `${me.pid}\n`, { flag: 'wx' })
+      return { release: () => { rmSync(lock, { force: true }) } }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`Failed to lock --state-file ${path}: cannot write ${lock} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`)
+      const holder = Number.parseInt(readFileSync(lock, 'utf8'), 10)
+      if (Number.isInteger(holder) && holder !== me.pid && me.isAlive(holder)) {
+        throw new Error(`Failed to use --state-file ${path}: another emulator (pid ${holder}) uses it. Stop that one, or pick another path.`)
+      }
+      rmSync(lock, { force: true }) // its process is gone
+    }
+  }
+  throw new Error(`Failed to lock --state-file ${path}: ${lock} keeps coming back.`)
 }

@@ -3,6 +3,7 @@ import type { Clock } from './clock.js'
 import { CrdbStore } from './crdb-store.js'
 import type { Crdb, CrdbChange } from './crdbs.js'
 import { Lifecycle } from './lifecycle.js'
+import { DEFAULT_MAX_CRDBS, MAX_EMULATED_TIME } from './limits.js'
 import { isEnded, type WireStatus } from './phases.js'
 import { createSeededRandom, systemRandom, type Random } from './random.js'
 import type { EngineState } from './records-schema.js'
@@ -30,6 +31,8 @@ export interface EngineOptions {
   resultTtl: number
   /** Live tasks (active plus retained) at most; past it, creation is refused. */
   maxTasks: number
+  /** CRDBs at most (existing ones); past it, a create is refused. Default 1000. */
+  maxCrdbs?: number
   /** Makes task ids and GUIDs reproducible (the same sequence after each reset). Default: random. */
   seed?: string
   /** Live tasks at most across several engines (namespaces), shared by them. Default: this engine's own. */
@@ -130,11 +133,20 @@ export class Engine {
     }
   }
 
-  /** Moves emulated time forward and fires what falls due, in order. */
-  advance (seconds: number): void {
+  /**
+   * Moves emulated time forward and fires what falls due, in order; refuses a move past the
+   * latest emulated time (`MAX_EMULATED_TIME`), moving nothing.
+   */
+  advance (seconds: number): { ok: true } | Refusal<'time_out_of_range'> {
     this.settle()
+    if (this.clock.now() + seconds * 1000 > MAX_EMULATED_TIME) {
+      return { ok: false, reason: 'time_out_of_range', detail: `Advancing ${seconds} s would move the clock past ${new Date(MAX_EMULATED_TIME).toISOString()}, the latest time the emulator keeps.` }
+    }
     this.clock.advance(seconds * 1000)
+    // a move that fires nothing is a change of state too: a saved clock must not go back
+    this.notify({ kind: 'changed', what: 'clock advanced' })
     this.settle()
+    return { ok: true }
   }
 
   create (spec: TaskSpec = {}, change: CrdbChange | null = null): Result<'task_exists' | 'too_many_tasks'> {
@@ -227,10 +239,14 @@ export class Engine {
    * until then.
    */
   requestCrdbChange (guid: string | null, change: CrdbChange, options: { id?: string, resultTtl?: number, owner?: string } = {}):
-  Result<'task_exists' | 'too_many_tasks' | CrdbRefusal> {
+  Result<'task_exists' | 'too_many_tasks' | 'too_many_crdbs' | CrdbRefusal> {
     this.settle()
     const plan = this.crdbs.plan(guid, change)
     if (!plan.ok) return plan
+    const maxCrdbs = this.options.maxCrdbs ?? DEFAULT_MAX_CRDBS
+    if (change.kind === 'create' && this.crdbs.size >= maxCrdbs) {
+      return { ok: false, reason: 'too_many_crdbs', detail: `The emulator already keeps ${this.crdbs.size} CRDBs (--max-crdbs ${maxCrdbs}). Delete one, or reset.` }
+    }
     const result = this.create({ ...plan.spec, ...options }, change)
     if (result.ok && guid !== null) this.crdbs.lock(guid, result.task.id)
     return result

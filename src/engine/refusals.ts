@@ -5,6 +5,7 @@ export type RefusalReason =
   | 'task_not_found'
   | 'task_exists'
   | 'too_many_tasks'
+  | 'too_many_crdbs'
   | 'task_cannot_be_canceled'
   | 'task_cancel_failed'
   | 'task_already_ended'
@@ -12,6 +13,7 @@ export type RefusalReason =
   | 'crdb_not_acceptable'
   | 'crdb_instance_not_found'
   | 'unreachable'
+  | 'time_out_of_range'
 
 /** An expected "no": returned, never thrown, so the caller must decide what it means. */
 export interface Refusal<R extends RefusalReason> { ok: false, reason: R, detail: string }

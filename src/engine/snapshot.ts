@@ -4,6 +4,7 @@ import type { Random } from './random.js'
 import { crdbToRecord, parseTime, recordToCrdb, recordToTask, StateError, taskToRecord } from './records.js'
 import type { EngineState } from './records-schema.js'
 import type { Task, TaskDefaults } from './task.js'
+import { MAX_EMULATED_TIME } from './limits.js'
 
 /** Everything an engine holds, at millisecond precision, for a state file or an export. */
 export function snapshotOf (clock: Clock, tasks: Iterable<Task>, crdbs: Iterable<Crdb>): EngineState {
@@ -46,6 +47,9 @@ export function loadState (state: EngineState, ctx: LoadContext): LoadedState {
     ...(savedNow === undefined ? {} : { now: savedNow }),
     ...(saved?.offset_ms === undefined ? {} : { offsetMs: saved.offset_ms })
   }, () => ctx.clock.system())
+  if (resumeAt !== undefined && (resumeAt > MAX_EMULATED_TIME || resumeAt < 0)) {
+    throw new StateError(`clock: the saved time would resume at ${String(resumeAt)} ms, outside 1970-01-01 to ${new Date(MAX_EMULATED_TIME).toISOString()}.`)
+  }
   const d = ctx.defaults
   const records = {
     now: resumeAt ?? ctx.clock.now(),

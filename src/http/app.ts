@@ -7,6 +7,7 @@ import { singleCluster, type Topology } from '../emulator/topology.js'
 import { LATEST_RS_VERSION, RS_VERSIONS, type RsVersionName } from '../emulator/versions.js'
 import { ApiError, createErrorHandler, createNotFoundHandler, formatSchemaErrors, handleClientError, handleFrameworkError } from './errors.js'
 import { registerOpenApi } from './openapi.js'
+import { MAX_CONNECTIONS, SERVER_OPTIONS, TLS_OPTIONS } from './server-options.js'
 import { indexRoutes } from './route-index.js'
 import { clusterRoutes } from './routes/cluster.js'
 import { authPlugin } from './plugins/auth.js'
@@ -79,7 +80,7 @@ export const BODY_LIMIT = 1024 * 1024
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // Node checks request and header timeouts on this interval (30 s by default)
-    ...(deps.https === undefined ? { http: { connectionsCheckingInterval: 1000 } } : { https: { ...deps.https, connectionsCheckingInterval: 1000 } }),
+    ...(deps.https === undefined ? { http: SERVER_OPTIONS } : { https: { ...deps.https, ...SERVER_OPTIONS, ...TLS_OPTIONS } }),
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     logController: new OneLinePerRequest(),
     bodyLimit: BODY_LIMIT,
@@ -96,6 +97,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance
 
   app.server.headersTimeout = Math.ceil((deps.requestTimeoutMs ?? 30_000) / 3)
+  app.server.maxConnections = MAX_CONNECTIONS
   app.setErrorHandler(createErrorHandler(deps.clusterName))
   app.setNotFoundHandler(createNotFoundHandler(indexRoutes(app)))
   // JSON or no body: a text/plain body (which a web page can send with a browser's cached

@@ -69,7 +69,8 @@ function orNull (schema: TSchema): TSchema {
 
 const dbConfig = (nullable: boolean) => Type.Object(
   Object.fromEntries(Object.entries(DB_CONFIG_FIELDS).map(([k, v]) => [k, Type.Optional(nullable ? orNull(v) : v)])),
-  { additionalProperties: true }
+  // a real database_config has a few dozen fields
+  { additionalProperties: true, maxProperties: 256 }
 ) as unknown as ReturnType<typeof FreeObject>
 
 const ClusterInSchema = Type.Object({

@@ -26,12 +26,14 @@ export const ERRORS = {
   namespace_not_found: { status: 404, description: 'No namespace with this name.' },
   cluster_not_found: { status: 404, description: 'No member cluster with this name.' },
   too_many_namespaces: { status: 503, description: 'The emulator serves as many namespaces as --max-namespaces allows.' },
+  time_out_of_range: { status: 400, description: 'The clock cannot move past 9000-01-01T00:00:00Z, the latest time the emulator keeps.' },
   unreachable: { status: 422, description: 'The task can never reach that status (or tasks are held until stepped).' },
   request_timeout: { status: 408, description: 'The request did not arrive in time.' },
-  payload_too_large: { status: 413, description: 'The request body is larger than 1 MiB.' },
+  payload_too_large: { status: 413, description: 'The request body is larger than the route takes (1 MiB; 64 KiB on /v1/crdbs).' },
   uri_too_long: { status: 414, description: 'The path is too long (a path segment holds at most 1 024 characters).' },
   headers_too_large: { status: 431, description: 'The request headers are larger than 16 KiB.' },
   unsupported_media_type: { status: 415, description: 'Send the body as application/json.' },
+  too_many_crdbs: { status: 503, description: 'The emulator keeps as many CRDBs as --max-crdbs allows.' },
   too_many_tasks: { status: 503, description: 'The emulator keeps as many live tasks as --max-tasks allows.' },
   internal_error: { status: 500, description: 'The emulator hit an unexpected error; it has been logged.' }
 } as const satisfies Record<string, { status: number, description: string }>

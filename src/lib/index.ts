@@ -99,22 +99,29 @@ export interface EmulatorOptions {
  */
 export async function createEmulator (options: EmulatorOptions = {}): Promise<Emulator> {
   if (options.url !== undefined) return await useRemoteNamespace({ ...options, url: options.url })
-  const defaults = loadConfig([], {})
-  if (defaults.kind !== 'run') throw new Error('unreachable')
+  // the options go through the CLI's own settings table: the same rules, the same messages
+  // (`createEmulator({ timeScale: -1 })` fails as `--time-scale -1` does)
+  const argv: string[] = []
+  const add = (flag: string, value: string | number | undefined): void => { if (value !== undefined) argv.push(flag, String(value)) }
+  add('--host', options.host ?? '127.0.0.1')
+  add('--port', options.port ?? 0)
+  add('--clock', options.clock ?? 'manual')
+  add('--time-scale', options.timeScale)
+  add('--result-ttl', options.resultTtl)
+  add('--max-tasks', options.maxTasks)
+  add('--cluster-name', options.clusterName)
+  add('--journal-size', options.journalSize)
+  add('--rs-version', options.rsVersion)
+  add('--seed', options.seed)
+  const d = options.durations
+  if (d !== undefined && d.queued !== null && d.running !== null && d.commit !== null) add('--durations', `${d.queued},${d.running},${d.commit}`)
+  const parsed = loadConfig(argv, {})
+  if (parsed.kind !== 'run') throw new Error('unreachable')
   const config: Config = {
-    ...defaults.config,
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 0,
-    clock: options.clock ?? 'manual',
-    timeScale: options.timeScale ?? 1,
-    ...(options.durations === undefined ? {} : { durations: options.durations }),
-    ...(options.resultTtl === undefined ? {} : { resultTtl: options.resultTtl }),
-    ...(options.maxTasks === undefined ? {} : { maxTasks: options.maxTasks }),
+    ...parsed.config,
+    // a duration held (null) is the library's alone: the CLI takes numbers
+    ...(d === undefined ? {} : { durations: d }),
     ...(options.users === undefined ? {} : { users: options.users, defaultUsers: false }),
-    ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
-    ...(options.journalSize === undefined ? {} : { journalSize: options.journalSize }),
-    ...(options.rsVersion === undefined ? {} : { rsVersion: options.rsVersion }),
-    seed: options.seed,
     control: true
   }
   const logger = typeof options.logger === 'string' ? pino({ level: options.logger }) : options.logger

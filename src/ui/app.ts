@@ -170,7 +170,7 @@ function renderClusters (o: Overview): void {
   fill('clusters', $('#clusters tbody'), o.clusters, () => o.clusters.map((c) => {
     const row = el('tr')
     const toggle = el('button', c.reachable ? 'Make unreachable' : 'Make reachable', { type: 'button' })
-    toggle.addEventListener('click', () => { void act(`make ${c.name} ${c.reachable ? 'unreachable' : 'reachable'}`, async () => await api('PUT', `/__emulator/clusters/${encodeURIComponent(c.name)}`, { reachable: !c.reachable })) })
+    toggle.addEventListener('click', () => { fire(act(`make ${c.name} ${c.reachable ? 'unreachable' : 'reachable'}`, async () => await api('PUT', `/__emulator/clusters/${encodeURIComponent(c.name)}`, { reachable: !c.reachable }))) })
     const actions = el('td')
     actions.append(toggle)
     row.append(el('td', c.name), el('td', c.reachable ? 'yes' : 'no', { class: `status status-${c.reachable ? 'finished' : 'failed'}` }), el('td', String(c.delay_ms)), el('td', c.crdbs.join(', ')), actions)

@@ -812,14 +812,15 @@ describe('the changes counter and the listener', () => {
     return { engine, events, count }
   }
 
-  it('counts one change per event and tells the listener of each', () => {
+  it('counts one change per event, and one per clock move, and tells the listener of each', () => {
     const { engine, events, count } = watched()
     const task = mustCreate(engine, { id: 'a', cancelDelay: 1 })
     expect(count()).toBe(1)
     expect(events).toEqual([{ kind: 'history', task, entry: { at: T, phase: 'queued', cause: 'created' } }])
 
     engine.advance(Q)
-    expect(count()).toBe(1)
+    expect(count()).toBe(2)
+    expect(events.at(-2)).toEqual({ kind: 'changed', what: 'clock advanced' })
     expect(events.at(-1)).toEqual({ kind: 'history', task, entry: { at: at(Q), phase: 'running', cause: 'duration_elapsed' } })
 
     expect(engine.cancel('a', false).ok).toBe(true)
@@ -827,13 +828,13 @@ describe('the changes counter and the listener', () => {
     expect(events.at(-1)).toEqual({ kind: 'history', task, entry: { at: at(Q), phase: 'running', cause: 'cancel_requested' } })
 
     engine.advance(1)
-    expect(count()).toBe(1)
+    expect(count()).toBe(2)
     expect(events.at(-1)).toEqual({ kind: 'history', task, entry: { at: at(Q + 1), phase: 'canceled', cause: 'cancel' } })
 
     engine.advance(500)
-    expect(count()).toBe(1)
+    expect(count()).toBe(2)
     expect(events.at(-1)).toEqual({ kind: 'expired', id: 'a' })
-    expect(events).toHaveLength(5)
+    expect(events).toHaveLength(8)
   })
 
   it('counts a cancel at once, a step, an amendment, a result TTL change, a reset and an import', () => {
@@ -889,13 +890,19 @@ describe('the changes counter and the listener', () => {
     ])
   })
 
+  it('counts a clock move that fires nothing, so that a saved clock never goes back (it used not to)', () => {
+    const { engine, events, count } = watched()
+    engine.advance(1)
+    expect(count()).toBe(1)
+    expect(events).toEqual([{ kind: 'changed', what: 'clock advanced' }])
+  })
+
   it('counts nothing when nothing changes: reads, settles with nothing due, refused requests', () => {
     const { engine, events, count } = watched()
     mustCreate(engine, { id: 'a' })
-    engine.advance(END)
+    engine.advance(END + 1)
     count()
     events.length = 0
-    engine.advance(1)
     expect([...engine.list()]).toHaveLength(1)
     engine.get('a')
     engine.exportState()

@@ -35,6 +35,7 @@ export interface TestApp {
 
 export interface MakeAppOptions {
   maxTasks?: number
+  maxCrdbs?: number
   control?: boolean
   resultTtl?: number
   journalSize?: number
@@ -63,6 +64,7 @@ export async function makeApp (options: MakeAppOptions = {}): Promise<TestApp> {
       durations: { queued: 1, running: 10, commit: 3 },
       resultTtl: options.resultTtl ?? 500,
       maxTasks: options.maxTasks ?? 100_000,
+      ...(options.maxCrdbs === undefined ? {} : { maxCrdbs: options.maxCrdbs }),
       journalSize: options.journalSize ?? 1000,
       seed: options.seed ?? 'test-seed'
     },

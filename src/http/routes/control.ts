@@ -46,7 +46,8 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
       response: { 200: ClockSchema, ...errorResponses(400, 401, 403) }
     }
   }, async (request) => {
-    clusterOf(request).engine.advance(request.body.seconds)
+    const moved = clusterOf(request).engine.advance(request.body.seconds)
+    if (!moved.ok) throw refused(moved)
     return toClockWire(clusterOf(request).engine)
   })
 

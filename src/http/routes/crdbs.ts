@@ -19,6 +19,9 @@ import {
 import { localInstance, toCrdbWire, toHealthReportWire, toTaskWire } from '../wire.js'
 import { parseResultTtl } from './tasks.js'
 
+/** The largest body a /v1/crdbs request may send (413 past it). */
+export const CRDB_BODY_LIMIT = 64 * 1024
+
 type Headers = { 'x-task-id'?: string, 'x-result-ttl'?: string }
 
 /** The whole documented `/v1/crdbs` family: two reads, health_report, and the requests that start tasks. */
@@ -43,8 +46,9 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ topology: Topology, rsVersi
     ...errorResponses(400, 401, 403, 404, 406, 409, 503),
     400: BadRequestSchema
   }
-  // a body that fails its schema gets the problem shape, as on a real cluster
-  const withBody = { schemaErrorFormatter: formatBodyProblems }
+  // a body that fails its schema gets the problem shape, as on a real cluster; a real CRDB
+  // body is a few KiB, so 64 KiB is plenty (and a CRDB kept costs little memory)
+  const withBody = { schemaErrorFormatter: formatBodyProblems, bodyLimit: CRDB_BODY_LIMIT }
 
   /**
    * Starts the task of a change (or only checks it, `dry_run`), with the `X-Task-ID` and
