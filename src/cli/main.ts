@@ -8,7 +8,7 @@ import { assemble } from './assemble.js'
 import { readFaultsFile } from '../emulator/faults-file.js'
 import { readTopologyFile, topologyOf, type TopologyFile } from '../emulator/topology.js'
 import { listenAsMember } from '../http/plugins/member.js'
-import { prepareStateFile, readStateFile, startStateSaver, type StateSaver } from '../emulator/state-file.js'
+import { prepareStateFile, readStateFile, removeTempFiles, startStateSaver, type StateSaver } from '../emulator/state-file.js'
 import type { State } from '../emulator/state-schema.js'
 import { loadTls, type TlsMaterial } from './tls.js'
 import { DEFAULT_USERS, type User } from '../emulator/users.js'
@@ -129,6 +129,8 @@ async function main (): Promise<void> {
     saver?.stop()
     try {
       saver?.saveNow()
+      // a save from the timer that was under way is cut short by the exit: its temp file goes
+      if (config.stateFile !== undefined) removeTempFiles(config.stateFile)
     } catch (err) {
       logger.error({ err, state_file: config.stateFile }, 'Failed to save the state file on shutdown; the previous one was kept')
       code = 1

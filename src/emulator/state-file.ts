@@ -114,6 +114,14 @@ export function startStateSaver (options: {
 /** A temp file a save left behind (`<file>.<uuid>.tmp`), named so that nothing else matches. */
 const TEMP = /^\.?(.+)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/
 
+/** Removes the temp files of saves of `path` (a crash midway, or a save cut short by the exit). */
+export function removeTempFiles (path: string): void {
+  const dir = dirname(path)
+  for (const name of readdirSync(dir)) {
+    if (TEMP.exec(name)?.[1] === basename(path)) rmSync(join(dir, name), { force: true })
+  }
+}
+
 /**
  * Readies `--state-file` before anything starts: the path must be a regular file or nothing, in
  * a directory that exists and can be written; temp files an earlier save left (a crash midway)
@@ -134,9 +142,7 @@ export function prepareStateFile (path: string, me: { pid: number, isAlive: (pid
     stat = lstatSync(path)
   } catch {}
   if (stat !== undefined && !stat.isFile()) throw new Error(`Failed to use --state-file ${path}: it is not a regular file (a directory, a FIFO or a link?). Pick another path.`)
-  for (const name of readdirSync(dir)) {
-    if (TEMP.exec(name)?.[1] === basename(path)) rmSync(join(dir, name), { force: true })
-  }
+  removeTempFiles(path)
   const lock = `${path}.lock`
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

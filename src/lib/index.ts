@@ -102,7 +102,7 @@ export async function createEmulator (options: EmulatorOptions = {}): Promise<Em
   // the options go through the CLI's own settings table: the same rules, the same messages
   // (`createEmulator({ timeScale: -1 })` fails as `--time-scale -1` does)
   const argv: string[] = []
-  const add = (flag: string, value: string | number | undefined): void => { if (value !== undefined) argv.push(flag, String(value)) }
+  const add = (flag: string, value: string | number | undefined): void => { if (value !== undefined) argv.push(`${flag}=${String(value)}`) }
   add('--host', options.host ?? '127.0.0.1')
   add('--port', options.port ?? 0)
   add('--clock', options.clock ?? 'manual')
