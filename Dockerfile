@@ -29,6 +29,8 @@ COPY package.json README.md ./
 COPY fixtures ./fixtures
 # a place for --state-file (mount a volume here to keep the state across containers)
 RUN mkdir -p /data && chown node:node /data
+# crdb-cli on the PATH, as on a cluster node: docker exec <container> crdb-cli task list
+RUN printf '#!/bin/sh\nexec node /app/dist/crdb-cli/main.js "$@"\n' > /usr/local/bin/crdb-cli && chmod 755 /usr/local/bin/crdb-cli
 USER node
 EXPOSE 8080 9443
 HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 CMD ["node", "dist/cli/healthcheck.js"]

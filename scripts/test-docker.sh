@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run test:docker: builds the image, runs it, waits for its health check, drives a task to
-# finished through the published port, then stops it with SIGTERM and checks it exits 0 in time.
+# finished through the published port, runs a public-style crdb-cli script inside it with exec,
+# then stops it with SIGTERM and checks it exits 0 in time.
 # Skips (exit 0) with a clear message when no container engine is found. On a machine without
 # a Docker engine, podman works once a local base image exists (shared/tools/container-base.sh).
 set -euo pipefail
@@ -60,6 +61,15 @@ base=${NODE_IMAGE:-node:22-slim}
 "$engine" run --rm --network "container:$name" -e EMULATOR_URL=http://127.0.0.1:8080 \
   -v "$PWD/examples/compose/client.mjs:/client.mjs:ro" "$base" node /client.mjs
 
+echo "== crdb-cli in the container, as scripts run it with exec: a public-style script, then task list"
+"$engine" exec -i "$name" sh -s < test/crdb-cli/public-style.sh >/tmp/test-docker-crdb-cli.log 2>&1 \
+  || { cat /tmp/test-docker-crdb-cli.log; echo "FAIL: the public-style crdb-cli script failed in the container"; exit 1; }
+grep -q '^public-style script done: ' /tmp/test-docker-crdb-cli.log || { cat /tmp/test-docker-crdb-cli.log; echo "FAIL: the script did not finish"; exit 1; }
+tasks=$("$engine" exec "$name" crdb-cli task list)
+echo "$tasks" | head -1 | grep -q '^TASK-ID  *CRDB-GUID  *OPERATION  *STATUS  *WORKER-NAME  *STARTED  *ENDED' || { echo "$tasks"; echo "FAIL: crdb-cli task list has no header"; exit 1; }
+echo "$tasks" | grep -q ' delete_crdb  finished ' || { echo "$tasks"; echo "FAIL: crdb-cli task list shows no finished delete"; exit 1; }
+echo "   crdb-cli: create, add-instance, remove-instance, delete finished; task list shows $(( $(echo "$tasks" | wc -l) - 1 )) tasks"
+
 echo "== stopping it with SIGTERM"
 start=$(date +%s%N)
 "$engine" stop -t 10 "$name" >/dev/null
@@ -69,4 +79,4 @@ user=$("$engine" inspect -f '{{.Config.User}}' "$image")
 [ "$exit_code" = 0 ] || { echo "FAIL: exit code $exit_code after SIGTERM"; exit 1; }
 [ "$took_ms" -lt 10000 ] || { echo "FAIL: took ${took_ms} ms to stop"; exit 1; }
 [ "$user" = node ] || { echo "FAIL: the image runs as '$user', not node"; exit 1; }
-echo "PASS test:docker: healthy, task finished, 401 for a wrong password, compose client done, stopped with exit 0 in ${took_ms} ms, runs as $user"
+echo "PASS test:docker: healthy, task finished, 401 for a wrong password, compose client done, crdb-cli script done, stopped with exit 0 in ${took_ms} ms, runs as $user"

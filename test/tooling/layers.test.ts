@@ -12,9 +12,9 @@ async function violations (path: string, code: string): Promise<string[]> {
 }
 
 describe('the layer check', () => {
-  it('knows every folder of src/: a checked layer, or the shell (cli, lib) and the browser page (ui)', () => {
+  it('knows every folder of src/: a checked layer, or the shell (cli, lib, crdb-cli) and the browser page (ui)', () => {
     const folders = readdirSync(new URL('../../src', import.meta.url), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
-    expect(folders).toEqual([...Object.keys(LAYERS), 'cli', 'lib', 'ui'].sort())
+    expect(folders).toEqual([...Object.keys(LAYERS), 'cli', 'crdb-cli', 'lib', 'ui'].sort())
   })
 
   const planted: Array<[string, string, boolean]> = [
