@@ -70,6 +70,21 @@ echo "$tasks" | head -1 | grep -q '^TASK-ID  *CRDB-GUID  *OPERATION  *STATUS  *W
 echo "$tasks" | grep -q ' delete_crdb  finished ' || { echo "$tasks"; echo "FAIL: crdb-cli task list shows no finished delete"; exit 1; }
 echo "   crdb-cli: create, add-instance, remove-instance, delete finished; task list shows $(( $(echo "$tasks" | wc -l) - 1 )) tasks"
 
+echo "== linked clusters: the linked example's client, east and west as names of one emulator"
+linked=$name-linked
+"$engine" run -d --name "$linked" "${init[@]}" -v "$PWD/examples/linked/clusters.json:/config/clusters.json:ro" "$image" --time-scale 10 --clusters /config/clusters.json >/dev/null
+trap 'cleanup; "$engine" rm -f "$linked" >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 1 40); do
+  if [ "$engine" = podman ]; then podman healthcheck run "$linked" >/dev/null 2>&1 && break
+  else [ "$(docker inspect -f '{{.State.Health.Status}}' "$linked")" = healthy ] && break; fi
+  sleep 0.5
+done
+# the compose file's network aliases, as host names of the container's own loopback
+"$engine" run --rm --network "container:$linked" \
+  -v "$PWD/examples/linked/client.mjs:/client.mjs:ro" "$base" \
+  sh -c 'echo "127.0.0.1 east.example.com west.example.com" >> /etc/hosts && node /client.mjs' \
+  || { "$engine" logs "$linked" | tail -20; echo "FAIL: the linked clusters' client failed"; exit 1; }
+
 echo "== stopping it with SIGTERM"
 start=$(date +%s%N)
 "$engine" stop -t 10 "$name" >/dev/null
@@ -79,4 +94,4 @@ user=$("$engine" inspect -f '{{.Config.User}}' "$image")
 [ "$exit_code" = 0 ] || { echo "FAIL: exit code $exit_code after SIGTERM"; exit 1; }
 [ "$took_ms" -lt 10000 ] || { echo "FAIL: took ${took_ms} ms to stop"; exit 1; }
 [ "$user" = node ] || { echo "FAIL: the image runs as '$user', not node"; exit 1; }
-echo "PASS test:docker: healthy, task finished, 401 for a wrong password, compose client done, crdb-cli script done, stopped with exit 0 in ${took_ms} ms, runs as $user"
+echo "PASS test:docker: healthy, task finished, 401 for a wrong password, compose client done, crdb-cli script done, linked clusters' client done, stopped with exit 0 in ${took_ms} ms, runs as $user"
