@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto'
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { generate } from 'selfsigned'
 
@@ -26,13 +26,20 @@ export async function loadTls (options: { certFile?: string | undefined, keyFile
     }
     const cert = read(options.certFile, '--tls-cert')
     const key = read(options.keyFile, '--tls-key')
-    let fingerprint
+    let x509
     try {
-      fingerprint = new X509Certificate(cert).fingerprint256
+      x509 = new X509Certificate(cert)
     } catch {
       throw new Error(`Failed to read --tls-cert ${options.certFile}: it is not a PEM certificate.`)
     }
-    return { key, cert, fingerprint, selfSigned: false }
+    let privateKey
+    try {
+      privateKey = createPrivateKey(key)
+    } catch {
+      throw new Error(`Failed to read --tls-key ${options.keyFile}: it is not a PEM private key.`)
+    }
+    if (!x509.checkPrivateKey(privateKey)) throw new Error(`Failed to use --tls-key ${options.keyFile}: it is not the key of --tls-cert ${options.certFile}.`)
+    return { key, cert, fingerprint: x509.fingerprint256, selfSigned: false }
   }
   const notBeforeDate = new Date(Date.now() - 60_000)
   const notAfterDate = new Date(notBeforeDate.getTime() + 365 * 24 * 3600 * 1000)

@@ -54,7 +54,7 @@ export function createCluster (options: ClusterOptions): FakeCluster {
   })
   // fault draws have their own stream, so that adding a rule never shifts the ids
   const faults = new FaultSet(options.seed === undefined ? systemRandom : createSeededRandom(`${options.seed}/faults`))
-  for (const rule of options.faults ?? []) faults.add(rule)
+  faults.restore(options.faults ?? [])
   return { engine, faults, journal: new Journal(options.journalSize), links }
 }
 

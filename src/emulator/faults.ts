@@ -40,6 +40,9 @@ export const FaultRuleInputSchema = Type.Object({
 }, { additionalProperties: false })
 
 export type FaultRuleInput = Static<typeof FaultRuleInputSchema>
+
+/** Fault rules one namespace keeps at most. */
+export const MAX_FAULT_RULES = 1000
 export type FaultAction = FaultRuleInput['action']
 
 export interface FaultRule extends Required<Pick<FaultRuleInput, 'match' | 'action'>> {
@@ -76,7 +79,9 @@ export class FaultSet {
     return this.rules.length
   }
 
-  add (input: FaultRuleInput): FaultRule {
+  /** Adds a rule; undefined when the set already holds `MAX_FAULT_RULES`. */
+  add (input: FaultRuleInput): FaultRule | undefined {
+    if (this.rules.length >= MAX_FAULT_RULES) return undefined
     const rule = this.makeRule(input, `fault-${++this.sequence}`)
     this.rules.push(rule)
     this.changes++
@@ -104,6 +109,7 @@ export class FaultSet {
     const ids = rules.flatMap((r) => r.id === undefined ? [] : [r.id])
     const twice = ids.find((id, i) => ids.indexOf(id) !== i)
     if (twice !== undefined) throw new StateError(`faults: id "${twice}" is listed twice.`)
+    if (rules.length > MAX_FAULT_RULES) throw new StateError(`faults: ${rules.length} rules, more than the ${MAX_FAULT_RULES} a namespace keeps.`)
     // new ids never reuse a restored one
     const numbers = rules.map((r) => Number(/^fault-(\d+)$/.exec(r.id ?? '')?.[1] ?? 0))
     this.sequence = Math.max(0, ...numbers)

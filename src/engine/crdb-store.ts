@@ -35,9 +35,12 @@ export class CrdbStore {
   }
 
   /** The task spec a change needs (operation, GUID, clusters), or why it cannot start now. */
-  plan (guid: string | null, change: CrdbChange): { ok: true, spec: TaskSpec } | PlanRefusal {
+  plan (guid: string | null, change: CrdbChange, maxCrdbs: number): { ok: true, spec: TaskSpec } | PlanRefusal | Refusal<'too_many_crdbs'> {
     const spec: TaskSpec = { operation: OPERATION_OF[change.kind] }
     if (change.kind === 'create') {
+      if (this.crdbs.size >= maxCrdbs) {
+        return { ok: false, reason: 'too_many_crdbs', detail: `The emulator already keeps ${this.crdbs.size} CRDBs (--max-crdbs ${maxCrdbs}). Delete one, or reset.` }
+      }
       const refused = this.checkDraft(change.draft, change.guid)
       if (refused !== undefined) return refused
       spec.clusters = clusterNames(change.draft.instances)

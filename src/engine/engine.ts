@@ -1,4 +1,5 @@
 import { TaskBudget } from './budget.js'
+import type { CrdbRefusal, EngineEvent, EngineListener, EngineOptions } from './engine-types.js'
 import type { Clock } from './clock.js'
 import { CrdbStore } from './crdb-store.js'
 import type { Crdb, CrdbChange } from './crdbs.js'
@@ -9,49 +10,16 @@ import { createSeededRandom, systemRandom, type Random } from './random.js'
 import type { EngineState } from './records-schema.js'
 import { taskNotFound, type Refusal, type Result } from './refusals.js'
 import { loadState, snapshotOf } from './snapshot.js'
-import { amendTask, makeTaskDefaults, newTask, taskKey, type Durations, type HistoryEntry, type Task, type TaskAmendment, type TaskDefaults, type TaskError, type TaskSpec } from './task.js'
+import { amendTask, makeTaskDefaults, newTask, taskKey, type Task, type TaskAmendment, type TaskDefaults, type TaskSpec } from './task.js'
 import { runUntil, runUntilIdle, type RunHost } from './run-until.js'
 import { Timeline } from './timeline.js'
 
 export { TaskBudget } from './budget.js'
 export { MAX_RUN_EVENTS } from './limits.js'
 export type { RefusalReason as Refusal, Result } from './refusals.js'
-
-/** Why a change of a CRDB cannot start. */
-export type CrdbRefusal = 'crdb_not_found' | 'crdb_not_acceptable' | 'crdb_instance_not_found'
 export type { CancelPolicy, Durations, HistoryEntry, Outcome, Task, TaskAmendment, TaskError, TaskSpec } from './task.js'
 
-export interface EngineOptions {
-  clock: Clock
-  /** Shown in `errors[].cluster_name` and as the default `progress.clusters` entry. */
-  clusterName: string
-  /** Default phase durations (seconds). */
-  durations: Durations
-  /** Default result TTL (seconds). */
-  resultTtl: number
-  /** Live tasks (active plus retained) at most; past it, creation is refused. */
-  maxTasks: number
-  /** CRDBs at most (existing ones); past it, a create is refused. Default 1000. */
-  maxCrdbs?: number
-  /** Makes task ids and GUIDs reproducible (the same sequence after each reset). Default: random. */
-  seed?: string
-  /** Live tasks at most across several engines (namespaces), shared by them. Default: this engine's own. */
-  budget?: TaskBudget
-  /**
-   * Asked when a task is about to leave the phase in which it can fail (running): errors make it
-   * fail now (a participating cluster that rejects the credentials, or cannot be reached).
-   */
-  judge?: (task: Task, crdb: Crdb | undefined) => readonly TaskError[] | undefined
-}
-
-/** What the engine reports as it goes: for logs, and so that a state file knows when to save. */
-export type EngineEvent =
-  | { kind: 'history', task: Task, entry: HistoryEntry }
-  | { kind: 'expired', id: string }
-  | { kind: 'changed', what: string }
-
-export type EngineListener = (event: EngineEvent) => void
-
+export type { CrdbRefusal, EngineEvent, EngineListener, EngineOptions } from './engine-types.js'
 /**
  * The task engine of one fake cluster: its tasks, their lifecycle, retention and cancels, and its
  * CRDBs, driven by one timeline of due events and the cluster's clock. It knows nothing of HTTP.
@@ -241,21 +209,17 @@ export class Engine {
   requestCrdbChange (guid: string | null, change: CrdbChange, options: { id?: string, resultTtl?: number, owner?: string } = {}):
   Result<'task_exists' | 'too_many_tasks' | 'too_many_crdbs' | CrdbRefusal> {
     this.settle()
-    const plan = this.crdbs.plan(guid, change)
+    const plan = this.crdbs.plan(guid, change, this.options.maxCrdbs ?? DEFAULT_MAX_CRDBS)
     if (!plan.ok) return plan
-    const maxCrdbs = this.options.maxCrdbs ?? DEFAULT_MAX_CRDBS
-    if (change.kind === 'create' && this.crdbs.size >= maxCrdbs) {
-      return { ok: false, reason: 'too_many_crdbs', detail: `The emulator already keeps ${this.crdbs.size} CRDBs (--max-crdbs ${maxCrdbs}). Delete one, or reset.` }
-    }
     const result = this.create({ ...plan.spec, ...options }, change)
     if (result.ok && guid !== null) this.crdbs.lock(guid, result.task.id)
     return result
   }
 
   /** Checks a change as `requestCrdbChange` would, and starts nothing (`dry_run`). */
-  checkCrdbChange (guid: string | null, change: CrdbChange): { ok: true } | Refusal<CrdbRefusal> {
+  checkCrdbChange (guid: string | null, change: CrdbChange): { ok: true } | Refusal<CrdbRefusal | 'too_many_crdbs'> {
     this.settle()
-    const plan = this.crdbs.plan(guid, change)
+    const plan = this.crdbs.plan(guid, change, this.options.maxCrdbs ?? DEFAULT_MAX_CRDBS)
     return plan.ok ? { ok: true } : plan
   }
 

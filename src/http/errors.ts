@@ -33,6 +33,7 @@ export const ERRORS = {
   uri_too_long: { status: 414, description: 'The path is too long (a path segment holds at most 1 024 characters).' },
   headers_too_large: { status: 431, description: 'The request headers are larger than 16 KiB.' },
   unsupported_media_type: { status: 415, description: 'Send the body as application/json.' },
+  too_many_faults: { status: 503, description: 'The namespace keeps 1 000 fault rules at most.' },
   too_many_crdbs: { status: 503, description: 'The emulator keeps as many CRDBs as --max-crdbs allows.' },
   too_many_tasks: { status: 503, description: 'The emulator keeps as many live tasks as --max-tasks allows.' },
   internal_error: { status: 500, description: 'The emulator hit an unexpected error; it has been logged.' }

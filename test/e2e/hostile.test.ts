@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { generate } from 'selfsigned'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createEmulator } from '../../src/lib/index.js'
 import { api, exitOf, startServer, type Server } from './helpers.js'
@@ -109,6 +110,22 @@ describe('at start and on the wire', () => {
       expect(answer).toContain('{"status":"ok"}')
     } finally {
       await stop(server)
+    }
+  })
+
+  it('refuses a --tls-key that is not a key, or not the certificate\'s, with exit code 2 and one line (it used to exit 1)', async () => {
+    const [a, b] = await Promise.all([generate(undefined, { keyType: 'ec', algorithm: 'sha256' }), generate(undefined, { keyType: 'ec', algorithm: 'sha256' })])
+    const cert = join(dir, 'cert.pem')
+    writeFileSync(cert, a.cert)
+    const notKey = join(dir, 'not-key.pem')
+    writeFileSync(notKey, 'not a key')
+    const otherKey = join(dir, 'other-key.pem')
+    writeFileSync(otherKey, b.private)
+    for (const [key, words] of [[notKey, 'not a PEM private key'], [otherKey, 'not the key of']] as const) {
+      const { code, stderr } = await exitOf(['--tls-cert', cert, '--tls-key', key])
+      expect(code).toBe(2)
+      expect(stderr.trim().split('\n')).toHaveLength(1)
+      expect(stderr).toContain(words)
     }
   })
 

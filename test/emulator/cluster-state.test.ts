@@ -92,7 +92,7 @@ describe('exportState and applyState of a cluster', () => {
     restoredRegistry.applyState(viaJson(busyRegistry().exportState()))
     const restored = restoredRegistry.default
     const added = restored.faults.add(DROP)
-    expect(['fault-1', 'fault-2', 'fault-3']).not.toContain(added.id)
+    expect(['fault-1', 'fault-2', 'fault-3']).not.toContain(added?.id)
     expect(new Set(restored.faults.list().map((r) => r.id)).size).toBe(4)
   })
 
@@ -101,7 +101,7 @@ describe('exportState and applyState of a cluster', () => {
     const cluster = registry.default
     registry.applyState({ namespaces: { default: { faults: [{ id: 'fault-41', ...DROP }, { id: 'mine', ...BUSY, hits: 1 }] } } })
     expect(cluster.faults.list().map((r) => [r.id, r.hits])).toEqual([['fault-41', 0], ['mine', 1]])
-    expect(cluster.faults.add(SLOW).id).toBe('fault-42')
+    expect(cluster.faults.add(SLOW)?.id).toBe('fault-42')
   })
 
   it('gives every restored rule a distinct id when rules without an id come before rules with one', () => {
@@ -112,8 +112,17 @@ describe('exportState and applyState of a cluster', () => {
     expect(ids).toHaveLength(2)
     expect(new Set(ids).size).toBe(2)
     expect(ids[1]).toBe('fault-1')
-    const added = cluster.faults.add(SLOW).id
+    const added = cluster.faults.add(SLOW)?.id
     expect(ids).not.toContain(added)
+  })
+
+  it('keeps 1 000 fault rules at most: the next is refused, and a state with more is not loaded', () => {
+    const registry = makeRegistry()
+    const faults = registry.default.faults
+    for (let i = 0; i < 1000; i++) expect(faults.add(DROP)).toBeDefined()
+    expect(faults.add(DROP)).toBeUndefined()
+    expect(faults.size).toBe(1000)
+    expect(() => { registry.applyState({ namespaces: { default: { faults: Array.from({ length: 1001 }, () => ({ ...DROP })) } } }) }).toThrow(StateError)
   })
 
   it('clears the faults and tasks of a cluster when the state has an empty default namespace', () => {

@@ -9,7 +9,7 @@ import {
   errorResponses, FaultParamsSchema, FaultRuleSchema, HealthSchema, HistorySchema, JournalEntrySchema,
   JournalQuerySchema, LinkBodySchema, LinkParamsSchema, LinkSchema, NamespaceBodySchema, NamespaceParamsSchema, NamespaceSchema, RunBodySchema, RunResponseSchema, TaskSchema
 } from '../schemas.js'
-import { FaultRuleInputSchema } from '../../emulator/faults.js'
+import { FaultRuleInputSchema, MAX_FAULT_RULES } from '../../emulator/faults.js'
 import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, type NamespaceRegistry } from '../../emulator/namespaces.js'
 import { StateError } from '../../engine/records.js'
 import { StateSchema } from '../../emulator/state-schema.js'
@@ -174,7 +174,9 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
     if ('delay_ms' in action && Array.isArray(action.delay_ms) && action.delay_ms[0] > action.delay_ms[1]) {
       throw new ApiError('invalid_request', 'Invalid request body: field "action.delay_ms" must be [min, max] with min <= max.')
     }
-    return reply.code(201).send(clusterOf(request).faults.add(request.body))
+    const rule = clusterOf(request).faults.add(request.body)
+    if (rule === undefined) throw new ApiError('too_many_faults', `The namespace already has ${MAX_FAULT_RULES} fault rules; remove some (DELETE /__emulator/faults).`)
+    return reply.code(201).send(rule)
   })
 
   app.get('/__emulator/faults', {
