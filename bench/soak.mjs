@@ -1,6 +1,7 @@
 // npm run soak [-- --seconds 300] : a bounded mixed load on loopback against the built server
 // (polls, lists, cancels, creates through /v1/crdbs and the control API, clock advances, a few
-// namespaces) for a set time. It fails (exit 1) on any unexpected status or connection error,
+// namespaces, and hostile patterns: unauthenticated floods, bodies past the limits) for a set
+// time. It fails (exit 1) on any unexpected status or connection error,
 // or when memory keeps growing after warming up; it prints its figures either way.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -17,10 +18,11 @@ const port = await new Promise((resolve) => { const s = createServer().listen(0,
 const child = spawn(process.execPath, [new URL('../dist/cli/main.js', import.meta.url).pathname, '--port', String(port), '--clock', 'real', '--time-scale', '50', '--max-tasks', '20000', '--result-ttl', '60'], { stdio: ['ignore', 'ignore', 'inherit'] })
 const base = `http://127.0.0.1:${port}`
 
-function call (method, path, body) {
+function call (method, path, body, options = {}) {
   return new Promise((resolve) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body)
-    const req = request(base + path, { method, agent, headers: { authorization: AUTH, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) } }, (res) => {
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+    const auth = options.auth === undefined ? { authorization: AUTH } : options.auth === null ? {} : { authorization: options.auth }
+    const req = request(base + path, { method, agent, headers: { ...auth, ...(payload === undefined ? {} : { 'content-type': options.type ?? 'application/json', 'content-length': Buffer.byteLength(payload) }) } }, (res) => {
       let text = ''
       res.on('data', (c) => { text += c })
       res.on('end', () => {
@@ -71,7 +73,14 @@ const ops = [
   [2, async () => note('advance', await call('POST', '/__emulator/clock/advance', { seconds: Math.random() * 2 }), [200])],
   [3, async () => { const ns = `soak-${Math.floor(Math.random() * 5)}`; note('namespace poll', await call('GET', `/ns/${ns}/v1/crdb_tasks`), [200]) }],
   [2, async () => note('journal', await call('GET', '/__emulator/requests?method=GET'), [200])],
-  [1, async () => note('crdbs', await call('GET', '/v1/crdbs'), [200])]
+  [1, async () => note('crdbs', await call('GET', '/v1/crdbs'), [200])],
+  // the hostile patterns: floods without credentials (a public route under a new namespace,
+  // 404s with big queries, wrong passwords), bodies past the limits, text/plain on a mutation
+  [4, async () => note('unauth health', await call('GET', `/ns/flood-${Math.floor(Math.random() * 1e9)}/__emulator/health`, undefined, { auth: null }), [200])],
+  [4, async () => note('unauth 404', await call('GET', `/nope/${Math.random()}?${'q=' + 'x'.repeat(2000) + '&'.repeat(1)}k=${'y'.repeat(2000)}`, undefined, { auth: null }), [401])],
+  [2, async () => note('wrong password', await call('GET', '/v1/crdb_tasks', undefined, { auth: `Basic ${Buffer.from(`admin@example.com:${Math.random()}`).toString('base64')}` }), [401])],
+  [1, async () => note('big body', await call('POST', '/v1/crdbs', { ...crdb, default_db_config: { note: 'x'.repeat(70 * 1024) } }), [413])],
+  [1, async () => note('text/plain', await call('POST', '/__emulator/reset', 'reset please', { type: 'text/plain' }), [415])]
 ]
 const total = ops.reduce((n, [w]) => n + w, 0)
 const choose = () => { let r = Math.random() * total; for (const [w, op] of ops) { r -= w; if (r < 0) return op } return ops[0][1] }
