@@ -123,7 +123,8 @@ export function toCrdbWire (crdb: Crdb, local: CrdbInstance | undefined, version
  * failed on that cluster, until a later change completes).
  */
 export function toHealthReportWire (crdb: Crdb, instance: CrdbInstance, isDown: (instance: CrdbInstance) => boolean = () => false): HealthReportWire {
-  const instances = crdb.instances.map((i) => ({ id: i.id, db_uid: i.db_uid, cluster: { name: i.cluster.name, url: i.cluster.url } }))
+  // each report knows its own instance's database id only, as the CRDB object does
+  const instances = crdb.instances.map((i) => ({ id: i.id, db_uid: i === instance ? i.db_uid : '', cluster: { name: i.cluster.name, url: i.cluster.url } }))
   // a cluster that is down now, or the last failed task named
   const errorOf = (cluster: string): string | null => {
     const other = crdb.instances.find((i) => i.cluster.name === cluster)
