@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --duration 10 --rounds 2]
+// npm run bench [-- --quick] [-- --duration 10 --rounds 2] [-- --startup (only the start-up table)]
 //
 // Loads the BUILT emulator, started as a user starts it (a separate process, default settings:
 // request logs at info and the journal on), and in the same run two references: bare node:http
@@ -122,6 +122,71 @@ function finishedTasks (n, prefix) {
   return Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, phase: 'completed', started_at: -14, ended_at: -1, result_ttl: 2147483647 }))
 }
 
+/**
+ * Start-up, what a user waits for before the first request: (a) a process started as a user
+ * starts it, from spawn to its first answer, against a bare node:http listen; (b) in this
+ * process, `createEmulator()` after the first (the library in a test suite) against building
+ * and listening a minimal Fastify app. Alternated A B A B, medians, ratios pair by pair.
+ */
+async function timeToFirstAnswer (script, args) {
+  const port = await freePort()
+  const t0 = performance.now()
+  const child = spawn(process.execPath, [script, '--port', String(port), ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PORT: String(port) } })
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/__emulator/health`)
+      await res.arrayBuffer()
+      break
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${script} did not answer in 15 s`)
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+  }
+  const ms = performance.now() - t0
+  child.kill('SIGTERM')
+  await new Promise((resolve) => child.once('exit', resolve))
+  return ms
+}
+
+async function startupRows () {
+  const n = QUICK ? 2 : 10
+  const out = []
+  const pairs = async (name, refName, ref, target, first) => {
+    const a = []
+    const b = []
+    for (let i = 0; i < n; i++) { a.push(await ref()); b.push(await target()) }
+    const ratios = b.map((t, i) => t / a[i])
+    const range = `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`
+    out.push({ what: name, target: refName, ms: median(a), ratio: '1.00' })
+    if (first !== undefined) out.push({ what: name, target: first.name, ms: first.ms, ratio: (first.ms / median(a)).toFixed(2) })
+    out.push({ what: name, target: first === undefined ? 'node dist/cli/main.js --clock manual' : 'createEmulator(), each later one', ms: median(b), ratio: `${median(ratios).toFixed(2)} (${range})` })
+  }
+  await timeToFirstAnswer(`${TARGETS}http-listen.mjs`, []) // warm the file cache
+  await timeToFirstAnswer(MAIN, ['--clock', 'manual'])
+  await pairs('CLI start to first answer', 'bare node:http listen', () => timeToFirstAnswer(`${TARGETS}http-listen.mjs`, []), () => timeToFirstAnswer(MAIN, ['--clock', 'manual']))
+
+  const t0 = performance.now()
+  const { createEmulator } = await import('../dist/lib/index.js')
+  await (await createEmulator()).close()
+  const first = performance.now() - t0
+  const { startFastifyApp } = await import('./targets/fastify-app.mjs')
+  await (await startFastifyApp()).close()
+  const timed = (fn) => async () => { const t = performance.now(); await (await fn()).close(); return performance.now() - t }
+  await pairs('in-process start to listening', 'bare Fastify app, build + listen', timed(startFastifyApp), timed(() => createEmulator()), { name: 'createEmulator(), the first (with its imports)', ms: first })
+  return out
+}
+
+const startup = await startupRows()
+const printStartup = () => {
+  const startupHeader = ['start-up', 'target', 'ms (median)', 'x reference (range)']
+  console.log(`\n${[startupHeader, startupHeader.map(() => '---'), ...startup.map((r) => [r.what, r.target, Math.round(r.ms), r.ratio])].map((cells) => `| ${cells.join(' | ')} |`).join('\n')}`)
+}
+if (argv.includes('--startup')) {
+  printStartup()
+  process.exit(0)
+}
+
 const rows = []
 const emulatorArgs = ['--port', '0', '--max-tasks', '1000000']
 const startEmulator = (name, args) => start(name, MAIN, [...emulatorArgs.filter((a) => a !== '0' && a !== '--port'), ...args])
@@ -192,6 +257,7 @@ for (const size of QUICK ? [10] : [10, 1000, 10_000]) {
 const header = ['workload', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MiB', 'x node:http (range)']
 const table = [header, header.map(() => '---'), ...rows.map((r) => [r.workload, r.target, Math.round(r.rps).toLocaleString('en-US'), r.p50, r.p99, r.errors, r.rss, r.ratio === 1 ? '1.00' : `${r.ratio.toFixed(2)} (${r.ratioRange})`])]
 console.log(table.map((cells) => `| ${cells.join(' | ')} |`).join('\n'))
+printStartup()
 const fastifyRow = rows.find((r) => r.target === 'fastify minimal')
 const infoRow = rows.find((r) => r.workload === 'GET one task' && r.target === 'emulator (defaults)')
 if (fastifyRow !== undefined && infoRow !== undefined) console.log(`\nGET one task, emulator with default settings vs the minimal Fastify route: ${(infoRow.ratio / fastifyRow.ratio).toFixed(2)}x`)

@@ -1,6 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { generate } from 'selfsigned'
 
 export interface TlsMaterial {
   key: string
@@ -43,6 +42,8 @@ export async function loadTls (options: { certFile?: string | undefined, keyFile
   }
   const notBeforeDate = new Date(Date.now() - 60_000)
   const notAfterDate = new Date(notBeforeDate.getTime() + 365 * 24 * 3600 * 1000)
+  // loaded only when a certificate is made: importing it costs ~300 ms of every start
+  const { generate } = await import('selfsigned')
   const pems = await generate([{ name: 'commonName', value: options.commonName }], {
     keyType: 'ec',
     algorithm: 'sha256',
