@@ -20,8 +20,21 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
+# what the image is: this package's version (package.json) and the Redis Software versions it
+# answers as (src/emulator/versions.ts, --rs-version); test:docker checks them against the code
+ARG VERSION=0.1.0
+ARG RS_VERSIONS="7.4 7.8 7.22 8.0"
+ARG RS_VERSION_DEFAULT=8.0
+LABEL org.opencontainers.image.title="crdb-tasks-emulator" \
+      org.opencontainers.image.description="An emulator of the Redis Software (Redis Enterprise) CRDB tasks REST API, with a controllable clock; emulates Redis Software ${RS_VERSIONS} (default ${RS_VERSION_DEFAULT})" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT" \
+      crdb-tasks-emulator.redis-software.versions="${RS_VERSIONS}" \
+      crdb-tasks-emulator.redis-software.default="${RS_VERSION_DEFAULT}"
+# the health probe reads where the server really listens from this file (--port, --tls)
 ENV NODE_ENV=production \
-    HOST=0.0.0.0
+    HOST=0.0.0.0 \
+    EMULATOR_URL_FILE=/tmp/crdb-tasks-emulator.url
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -85,6 +85,39 @@ done
   sh -c 'echo "127.0.0.1 east.example.com west.example.com" >> /etc/hosts && node /client.mjs' \
   || { "$engine" logs "$linked" | tail -20; echo "FAIL: the linked clusters' client failed"; exit 1; }
 
+# waits for the container's own health check to pass (podman runs it; docker reports it)
+wait_healthy() {
+  for _ in $(seq 1 40); do
+    if [ "$engine" = podman ]; then podman healthcheck run "$1" >/dev/null 2>&1 && return 0
+    else [ "$("$engine" inspect -f '{{.State.Health.Status}}' "$1")" = healthy ] && return 0; fi
+    sleep 0.5
+  done
+  return 1
+}
+
+echo "== the health check follows the server wherever it listens: --port 9000, then --tls"
+for variant in port tls; do
+  probed=$name-$variant
+  trap 'cleanup; "$engine" rm -f "$linked" "$name-port" "$name-tls" >/dev/null 2>&1 || true' EXIT
+  if [ "$variant" = port ]; then args=(--port 9000); else args=(--tls); fi
+  "$engine" run -d --name "$probed" "${init[@]}" "$image" "${args[@]}" >/dev/null
+  wait_healthy "$probed" || { "$engine" logs "$probed" | tail -20; echo "FAIL: not healthy in 20 s with ${args[*]}"; exit 1; }
+  written=$("$engine" exec "$probed" cat /tmp/crdb-tasks-emulator.url)
+  echo "   healthy with ${args[*]} (the server wrote $written)"
+  "$engine" rm -f "$probed" >/dev/null
+done
+
+echo "== the image's labels and --version name this package's version and the Redis Software versions"
+want_version=$(node -p 'require("./package.json").version')
+want_rs=$(node --input-type=module -e 'const v = await import("./dist/emulator/versions.js"); console.log(v.RS_VERSION_NAMES.join(" ") + "|" + v.LATEST_RS_VERSION)')
+labels=$("$engine" inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}|{{index .Config.Labels "crdb-tasks-emulator.redis-software.versions"}}|{{index .Config.Labels "crdb-tasks-emulator.redis-software.default"}}' "$image")
+[ "$labels" = "$want_version|$want_rs" ] || { echo "FAIL: the image's labels say '$labels', the code '$want_version|$want_rs' (update the Dockerfile's ARGs)"; exit 1; }
+shown=$("$engine" run --rm "$image" --version 2>/dev/null)
+[ "$shown" = "$want_version" ] || { echo "$shown"; echo "FAIL: --version prints '$shown' on stdout, not $want_version"; exit 1; }
+shown=$("$engine" run --rm "$image" --version 2>&1 >/dev/null)
+echo "$shown" | grep -q "^crdb-tasks-emulator $want_version (Redis Software $(echo "${want_rs%|*}" | sed 's/ /, /g'), default ${want_rs#*|})$" || { echo "$shown"; echo "FAIL: --version does not name the Redis Software versions"; exit 1; }
+echo "   version $want_version, Redis Software ${want_rs%|*} (default ${want_rs#*|})"
+
 echo "== stopping it with SIGTERM"
 start=$(date +%s%N)
 "$engine" stop -t 10 "$name" >/dev/null
@@ -94,4 +127,4 @@ user=$("$engine" inspect -f '{{.Config.User}}' "$image")
 [ "$exit_code" = 0 ] || { echo "FAIL: exit code $exit_code after SIGTERM"; exit 1; }
 [ "$took_ms" -lt 10000 ] || { echo "FAIL: took ${took_ms} ms to stop"; exit 1; }
 [ "$user" = node ] || { echo "FAIL: the image runs as '$user', not node"; exit 1; }
-echo "PASS test:docker: healthy, task finished, 401 for a wrong password, compose client done, crdb-cli script done, linked clusters' client done, stopped with exit 0 in ${took_ms} ms, runs as $user"
+echo "PASS test:docker: healthy (also with --port 9000 and --tls), labels and --version right, task finished, 401 for a wrong password, compose client done, crdb-cli script done, linked clusters' client done, stopped with exit 0 in ${took_ms} ms, runs as $user"

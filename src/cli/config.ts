@@ -7,6 +7,8 @@ import { LATEST_RS_VERSION, RS_VERSION_NAMES, type RsVersionName } from '../emul
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
+export const LOG_FORMATS = ['pretty', 'json'] as const
+export type LogFormat = (typeof LOG_FORMATS)[number]
 
 export interface Config {
   host: string
@@ -22,6 +24,8 @@ export interface Config {
   maxTasks: number
   maxCrdbs: number
   logLevel: LogLevel
+  /** How log lines look; undefined: pretty when stdout is a terminal, JSON otherwise. */
+  logFormat: LogFormat | undefined
   control: boolean
   /** Makes ids, GUIDs and fault draws reproducible. */
   seed: string | undefined
@@ -117,6 +121,7 @@ export const SETTINGS = [
   setting({ key: 'maxTasks', flag: '--max-tasks', env: 'EMULATOR_MAX_TASKS', default: '100000', expects: 'an integer from 1 to 10000000', meaning: 'Live tasks at most; past it, new tasks get 503 `too_many_tasks`.', parse: integer(1, 10_000_000) }),
   setting({ key: 'maxCrdbs', flag: '--max-crdbs', env: 'EMULATOR_MAX_CRDBS', default: '1000', expects: 'an integer from 1 to 1000000', meaning: 'CRDBs per namespace at most; past it, a create gets 503 `too_many_crdbs`.', parse: integer(1, 1_000_000) }),
   setting({ key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', expects: LOG_LEVELS.join(', '), meaning: 'pino log level; `info` logs one line per request.', parse: oneOf(LOG_LEVELS) }),
+  setting({ key: 'logFormat', flag: '--log-format', env: 'LOG_FORMAT', default: '', expects: LOG_FORMATS.join(' or '), meaning: '`json`: one JSON object a line; `pretty`: lines for a person to read (pino-pretty). Unset: `pretty` when stdout is a terminal, else `json`.', parse: oneOf(LOG_FORMATS) }),
   setting({ key: 'journalSize', flag: '--journal-size', env: 'EMULATOR_JOURNAL_SIZE', default: '1000', expects: 'an integer from 0 to 1000000', meaning: 'Requests the journal (`GET /__emulator/requests`) keeps, newest last.', parse: integer(0, 1_000_000) }),
   setting({ key: 'seed', flag: '--seed', env: 'EMULATOR_SEED', default: '', expects: '1 to 256 characters', meaning: 'Makes task ids, GUIDs and fault draws the same run after run.', parse: (raw) => raw.length >= 1 && raw.length <= 256 ? raw : undefined }),
   setting({ key: 'faultsFile', flag: '--faults', env: 'EMULATOR_FAULTS', default: '', expects: 'the path of a JSON file of fault rules', meaning: 'Fault rules to start with (a JSON array, as `POST /__emulator/faults` takes them).', parse: (raw) => raw.trim() === '' ? undefined : raw }),

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The only impure shell: reads argv, env and files, makes the logger, listens, saves the state,
 // handles signals.
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { pino, type Logger } from 'pino'
 import type { Namespace, NamespaceRegistry } from '../emulator/namespaces.js'
 import { ConfigError, loadConfig, USAGE, type Config } from './config.js'
@@ -13,6 +16,7 @@ import type { State } from '../emulator/state-schema.js'
 import { loadTls, type TlsMaterial } from './tls.js'
 import { DEFAULT_USERS, type User } from '../emulator/users.js'
 import { VERSION } from './version.js'
+import { LATEST_RS_VERSION, RS_VERSION_NAMES } from '../emulator/versions.js'
 
 /** Exit code for a bad setting or start-up file. */
 const BAD_CONFIG = 2
@@ -37,7 +41,9 @@ async function main (): Promise<void> {
     return
   }
   if (request.kind === 'version') {
+    // the bare version alone on stdout, for scripts; which Redis Software it answers as beside it
     process.stdout.write(`${VERSION}\n`)
+    process.stderr.write(`crdb-tasks-emulator ${VERSION} (Redis Software ${RS_VERSION_NAMES.join(', ')}, default ${LATEST_RS_VERSION})\n`)
     return
   }
   const config = request.config
@@ -66,12 +72,20 @@ async function main (): Promise<void> {
   // clusters without users of their own take the configured ones
   const topology = clustersFile === undefined ? undefined : topologyOf(clustersFile, config.users)
 
+  // the log lines (one per request at info) go to stdout asynchronously: a line is queued, and
+  // what queues while a write is under way leaves in the next write, in one batch
+  // (on an exit that does not go through finish, pino writes what is queued synchronously).
+  // Pretty lines, for a person at a terminal, go through pino-pretty, loaded only then.
+  const format = config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')
+  const destination = format === 'json'
+    ? pino.destination({ dest: 1, sync: false })
+    : (await import('pino-pretty')).default({ destination: 1, sync: false, colorize: process.stdout.isTTY === true })
   const logger = pino({
     level: config.logLevel,
     base: { name: 'crdb-tasks-emulator' },
     // belt and braces: request logs never carry headers, but redact them if one ever does
     redact: ['req.headers.authorization', 'headers.authorization', 'password']
-  })
+  }, destination)
   const { app, registry } = await assemble(config, {
     logger,
     ...(topology === undefined ? {} : { topology }),
@@ -109,6 +123,12 @@ async function main (): Promise<void> {
     const why = e.code === 'EADDRINUSE' ? `port ${config.port} is in use; pick another with --port or PORT` : e.message
     fail(`Failed to listen on ${config.host}:${config.port}: ${why}.`, 1)
   }
+  // where it really listens, for the container's health probe (src/cli/healthcheck.ts)
+  const urlFile = process.env.EMULATOR_URL_FILE ?? join(tmpdir(), 'crdb-tasks-emulator.url')
+  if (urlFile !== '') {
+    try { writeFileSync(urlFile, `${address}\n`) } catch { /* no file: the probe goes by PORT and EMULATOR_TLS */ }
+    process.on('exit', () => { try { if (readFileSync(urlFile, 'utf8') === `${address}\n`) unlinkSync(urlFile) } catch {} })
+  }
   // a member cluster with a port of its own answers there, as itself
   const memberUrls: Record<string, string> = {}
   for (const member of topology?.members ?? []) {
@@ -124,8 +144,11 @@ async function main (): Promise<void> {
     startupMessage(config, address, tls) + (topology === undefined ? '' : `; clusters: ${topology.members.map((m) => `${m.name} at ${memberUrls[m.name] ?? `${address} (Host: ${m.name})`}`).join(', ')}`))
 
   let stopping = false
-  /** Saves the state (when there is a file) and exits; a save that fails keeps the old file and exits 1. */
-  const finish = (code: number): never => {
+  let finished = false
+  /** Saves the state (when there is a file) and exits once every log line is out; a save that fails keeps the old file and exits 1. */
+  const finish = (code: number): void => {
+    if (finished) return
+    finished = true
     saver?.stop()
     try {
       saver?.saveNow()
@@ -136,8 +159,12 @@ async function main (): Promise<void> {
       code = 1
     }
     logger.info({ state_file: config.stateFile, code }, 'Stopped')
-    logger.flush()
-    process.exit(code)
+    // end() writes what is queued after the write under way, then says 'close'; a stdout that
+    // takes nothing for a second gets the rest synchronously (pino's exit handler, flushSync)
+    const exit = (): never => process.exit(code)
+    setTimeout(exit, 1000)
+    destination.once('close', exit)
+    destination.end()
   }
   const stop = (signal: string): void => {
     if (stopping) return

@@ -55,7 +55,28 @@ export function createCluster (options: ClusterOptions): FakeCluster {
   // fault draws have their own stream, so that adding a rule never shifts the ids
   const faults = new FaultSet(options.seed === undefined ? systemRandom : createSeededRandom(`${options.seed}/faults`))
   faults.restore(options.faults ?? [])
-  return { engine, faults, journal: new Journal(options.journalSize), links }
+  const cluster = { engine, faults, journal: new Journal(options.journalSize), links }
+  startFaults.set(cluster, options.faults ?? [])
+  return cluster
+}
+
+/** The parts of a fake cluster a reset can keep; tasks and CRDBs always go. */
+export const RESET_KEEPABLE = ['faults', 'journal', 'clock', 'clusters'] as const
+export type ResetKeepable = (typeof RESET_KEEPABLE)[number]
+
+const startFaults = new WeakMap<FakeCluster, FaultRuleInput[]>()
+
+/**
+ * Puts a fake cluster back as it started, but for what `keep` names: no task or CRDB, the fault
+ * rules it started with, an empty journal, a manual clock at its start time, every member
+ * cluster reachable and quick.
+ */
+export function resetCluster (cluster: FakeCluster, keep: readonly ResetKeepable[] = []): void {
+  cluster.engine.reset()
+  if (!keep.includes('faults')) cluster.faults.restore(startFaults.get(cluster) ?? [])
+  if (!keep.includes('journal')) cluster.journal.clear()
+  if (!keep.includes('clock')) cluster.engine.rewindClock()
+  if (!keep.includes('clusters')) cluster.links.restore()
 }
 
 /** A fake cluster's whole state: tasks, CRDBs, clock, fault rules and its members' states (not the journal). */

@@ -21,6 +21,8 @@ export interface Clock {
   offsetFromSystem(): number
   /** The system time this clock follows (ms), for resuming a saved real clock. */
   system(): number
+  /** Puts a manual clock back at the time it started (a reset); a real clock is left as it is. */
+  rewind(): void
 }
 
 /**
@@ -61,7 +63,8 @@ export function createClock (options: ClockOptions): Clock {
         advance (ms) { offset += Math.round(ms) },
         set (ms) { offset += Math.round(ms) - clock.now() },
         offsetFromSystem: () => Math.round(clock.now() - read()),
-        system: read
+        system: read,
+        rewind () { offset = 0 }
       }
     : {
         mode: 'real',
@@ -70,7 +73,8 @@ export function createClock (options: ClockOptions): Clock {
         advance (ms) { offset += Math.round(ms) },
         set (ms) { offset += Math.round(ms) - clock.now() },
         offsetFromSystem: () => Math.round(clock.now() - read()),
-        system: read
+        system: read,
+        rewind () {}
       }
   return clock
 }

@@ -254,6 +254,12 @@ export class Engine {
     this.notify({ kind: 'changed', what: 'reset' })
   }
 
+  /** Puts a manual clock back at the time it started (after `reset`: nothing is left to fire). */
+  rewindClock (): void {
+    this.clock.rewind()
+    this.notify({ kind: 'changed', what: 'clock rewound' })
+  }
+
   /** Everything this engine holds, at millisecond precision, for a state file or an export. */
   exportState (): EngineState {
     this.settle()

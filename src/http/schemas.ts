@@ -5,6 +5,7 @@ import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES, WIRE_STATUSES } from '../engin
 import { TaskErrorSchema } from '../engine/records-schema.js'
 import { StringEnum, TASK_ID_EXPECTED, TASK_ID_PATTERN } from '../engine/schema-kit.js'
 import { FaultActionSchema } from '../emulator/faults.js'
+import { RESET_KEEPABLE } from '../emulator/cluster.js'
 import { CrdbSchema } from './crdb-schemas.js'
 
 /**
@@ -196,6 +197,14 @@ export const RunBodySchema = Type.Object({
   task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'a task id' })),
   status: Type.Optional(StringEnum(WIRE_STATUSES))
 }, { additionalProperties: false })
+
+export const ResetBodySchema = Type.Object({
+  keep: Type.Optional(Type.Array(StringEnum(RESET_KEEPABLE), {
+    uniqueItems: true,
+    description: 'what the reset leaves as it is; given, everything else goes back to the start. Without it, as before: only tasks and CRDBs go'
+  }))
+}, { additionalProperties: false })
+export type ResetBody = Static<typeof ResetBodySchema>
 
 export const RunResponseSchema = Type.Object({
   clock: ClockSchema,

@@ -1,3 +1,4 @@
+import type { ResetKeepable } from '../emulator/cluster.js'
 import type { JournalFilter } from '../emulator/journal.js'
 import type { FaultRuleInput } from '../emulator/faults.js'
 import type { State } from '../emulator/state-schema.js'
@@ -6,6 +7,22 @@ import type { AmendTaskBody, ClockWire, CreateTaskBody, FaultRuleWire, HistoryWi
 import { EmulatorClient } from './client.js'
 import { enc, type Transport } from './transport.js'
 
+// `await using emulator = ...` needs Symbol.asyncDispose, which Node has from 20.4 (18.18) on:
+// before, the very symbol Node later defines
+if (typeof (Symbol as { asyncDispose?: symbol }).asyncDispose !== 'symbol') {
+  Object.defineProperty(Symbol, 'asyncDispose', { value: Symbol.for('nodejs.asyncDispose'), configurable: false, enumerable: false, writable: false })
+}
+
+/** What a reset may keep: the rest goes back to how the emulator started. */
+export type { ResetKeepable }
+export interface ResetOptions {
+  /**
+   * Parts to leave as they are: `faults` (the rules), `journal` (the requests seen), `clock`
+   * (the time), `clusters` (member clusters made unreachable or slow). Tasks and CRDBs always go.
+   */
+  keep?: ResetKeepable[]
+}
+
 /** A namespace's clock settings, taken when it is made. */
 export interface NamespaceSettings { clock?: 'real' | 'manual', time_scale?: number }
 
@@ -13,7 +30,7 @@ export interface NamespaceSettings { clock?: 'real' | 'manual', time_scale?: num
  * The test's handle on an emulator: its URL, a typed client of the real API (`client`), and the
  * emulator's control API, one method per thing a test does.
  */
-export interface Emulator {
+export interface Emulator extends AsyncDisposable {
   /** Base URL of the emulated cluster, e.g. `http://127.0.0.1:41234` (or `.../ns/{name}`). */
   readonly url: string
   /** The namespace the handle works in (`default` unless one was asked for). */
@@ -43,8 +60,16 @@ export interface Emulator {
   runUntil: (taskId: string, status: WireStatus) => Promise<TaskWire>
   /** Moves time event by event until no task is active. */
   runUntilIdle: () => Promise<void>
-  /** Forgets every task and CRDB (and restarts a seeded id sequence). */
-  reset: () => Promise<void>
+  /**
+   * Puts the emulator back as it started: no task or CRDB (a seeded id sequence starts over),
+   * the fault rules it started with, an empty request journal, a manual clock at its start
+   * time, every member cluster reachable. `keep` leaves parts as they are.
+   *
+   * @example
+   * beforeEach(() => emulator.reset())                           // like msw's resetHandlers()
+   * await emulator.reset({ keep: ['faults', 'journal', 'clock'] }) // tasks and CRDBs only
+   */
+  reset: (options?: ResetOptions) => Promise<void>
   readonly faults: {
     add: (rule: FaultRuleInput) => Promise<FaultRuleWire>
     list: () => Promise<FaultRuleWire[]>
@@ -76,6 +101,8 @@ export interface Emulator {
   health: () => Promise<{ status: 'ok' }>
   /** Stops an in-process emulator; for a namespace made by `createEmulator({ url })`, removes it. */
   close: () => Promise<void>
+  /** `close()`, so that `await using emulator = await createEmulator()` closes it at the block's end. */
+  [Symbol.asyncDispose]: () => Promise<void>
 }
 
 /**
@@ -102,7 +129,7 @@ export function makeHandle (http: Transport, root: Transport, namespace: string,
     },
     runUntil: async (taskId, status) => (await call<{ task: TaskWire }>('POST', '/__emulator/clock/run', { task_id: taskId, status })).task,
     runUntilIdle: async () => { await call('POST', '/__emulator/clock/run', {}) },
-    reset: async () => { await call('POST', '/__emulator/reset', {}) },
+    reset: async (options = {}) => { await call('POST', '/__emulator/reset', { keep: options.keep ?? [] }) },
     faults: {
       add: async (rule) => await call('POST', '/__emulator/faults', rule),
       list: async () => await call('GET', '/__emulator/faults'),
@@ -125,7 +152,8 @@ export function makeHandle (http: Transport, root: Transport, namespace: string,
     listClusters: async () => await call('GET', '/__emulator/clusters'),
     setClusterState: async (name, state) => await call('PUT', `/__emulator/clusters/${enc(name)}`, state),
     health: async () => await call('GET', '/__emulator/health'),
-    close
+    close,
+    [Symbol.asyncDispose]: close
   }
 }
 

@@ -9,7 +9,8 @@
  * const task = await emulator.tasks.create({ id: 'demo' })
  * await emulator.runUntil(task.id, 'finished')      // milliseconds, not 14 seconds
  * // point the code under test at emulator.url (user admin@example.com, password admin)
- * await emulator.close()
+ * await emulator.reset()                            // back as it started
+ * await emulator.close()                            // or: await using emulator = await createEmulator()
  */
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
@@ -28,7 +29,7 @@ import type { User } from '../emulator/users.js'
 import type { RsVersionName } from '../emulator/versions.js'
 
 export { EmulatorClient, type MutationOptions } from './client.js'
-export type { Emulator, NamespaceSettings } from './handle.js'
+export type { Emulator, NamespaceSettings, ResetKeepable, ResetOptions } from './handle.js'
 export { EmulatorError, type ClientOptions } from './transport.js'
 export type { Role, User } from '../emulator/users.js'
 export { ROLES } from '../emulator/users.js'

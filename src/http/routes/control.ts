@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { TaskAmendment, TaskSpec } from '../../engine/engine.js'
-import type { FakeCluster } from '../../emulator/cluster.js'
+import { resetCluster, RESET_KEEPABLE, type FakeCluster } from '../../emulator/cluster.js'
 import { ApiError, refused } from '../errors.js'
 import { clusterOf } from '../plugins/namespace.js'
 import {
   AdvanceBodySchema, AmendTaskBodySchema, type AmendTaskBody, ClockSchema, ControlTaskParamsSchema, CreateTaskBodySchema, type CreateTaskBody,
   errorResponses, FaultParamsSchema, FaultRuleSchema, HealthSchema, HistorySchema, JournalEntrySchema,
-  JournalQuerySchema, LinkBodySchema, LinkParamsSchema, LinkSchema, NamespaceBodySchema, NamespaceParamsSchema, NamespaceSchema, RunBodySchema, RunResponseSchema, TaskSchema
+  JournalQuerySchema, LinkBodySchema, LinkParamsSchema, LinkSchema, NamespaceBodySchema, NamespaceParamsSchema, NamespaceSchema, ResetBodySchema, RunBodySchema, RunResponseSchema, TaskSchema
 } from '../schemas.js'
 import { FaultRuleInputSchema, MAX_FAULT_RULES } from '../../emulator/faults.js'
 import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, type NamespaceRegistry } from '../../emulator/namespaces.js'
@@ -280,9 +280,16 @@ export const controlRoutes: FastifyPluginAsyncTypebox<{ registry: NamespaceRegis
 
   app.post('/__emulator/reset', {
     config: control,
-    schema: { summary: 'Forget every task (users, configuration and clock stay)', response: { 204: Type.Null(), ...errorResponses(401, 403) } }
+    preValidation: async (request) => { request.body ??= {} },
+    schema: {
+      summary: 'Forget every task and CRDB; with {"keep": [...]}, also put back the fault rules, journal, clock and member clusters it does not list',
+      body: ResetBodySchema,
+      response: { 204: Type.Null(), ...errorResponses(400, 401, 403) }
+    }
   }, async (request, reply) => {
-    clusterOf(request).engine.reset()
+    const { keep } = request.body
+    // without `keep`, as before: the fault rules, the journal, the clock and the clusters stay
+    resetCluster(clusterOf(request), keep ?? RESET_KEEPABLE)
     return reply.code(204).send(null)
   })
 }
