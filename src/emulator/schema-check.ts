@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { TSchema } from '@sinclair/typebox'
 import { Value, ValueErrorType } from '@sinclair/typebox/value'
 import { describeProblem, type SchemaProblem } from '../engine/schema-kit.js'
@@ -29,4 +30,22 @@ export function checkAgainst (schema: TSchema, data: unknown, whole: string, opt
 const describedBy = (schema: TSchema): { expected?: string } => {
   const expected = (schema as { description?: string }).description
   return expected === undefined ? {} : { expected }
+}
+
+/**
+ * The JSON in a start-up file (`--faults`, `--clusters`); throws `Invalid <flag> file <path>: ...`
+ * on one line when it cannot be read or parsed.
+ */
+export function readJsonFile (path: string, flag: string): unknown {
+  let text
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new Error(`Invalid ${flag} file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'}).`)
+  }
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new Error(`Invalid ${flag} file ${path}: it is not valid JSON.`)
+  }
 }

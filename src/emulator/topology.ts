@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import type { InstanceDraft } from '../engine/crdbs.js'
 import { StringEnum } from '../engine/schema-kit.js'
-import { checkAgainst } from './schema-check.js'
+import { checkAgainst, readJsonFile } from './schema-check.js'
 import { ROLES, type User } from './users.js'
 
 /**
@@ -53,18 +52,7 @@ export function topologyOf (file: TopologyFile, defaultUsers: readonly User[]): 
  * (a name or a port given twice, too).
  */
 export function readTopologyFile (path: string): TopologyFile {
-  let text
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new Error(`Invalid --clusters file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'}).`)
-  }
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch {
-    throw new Error(`Invalid --clusters file ${path}: it is not valid JSON.`)
-  }
+  const data = readJsonFile(path, '--clusters')
   const problem = checkAgainst(TopologyFileSchema, data, 'it must be a JSON object with "clusters"')
   if (problem !== undefined) throw new Error(`Invalid --clusters file ${path}: ${problem} (expected {"clusters": [{"name", "port", "users"}, ...]}).`)
   const file = data as TopologyFile
