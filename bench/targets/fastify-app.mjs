@@ -1,5 +1,5 @@
-// Reference for start-up in one process: the minimal Fastify app of fastify-min.mjs (basic auth,
-// one route with a response schema, logger off), built and listening on a free port.
+// The minimal Fastify app the benches compare with (basic auth, one route with a response
+// schema, logger off): built and listening in this process, or, through fastify-min.mjs, in its own.
 import fastifyBasicAuth from '@fastify/basic-auth'
 import Fastify from 'fastify'
 import { TASK } from './payload.mjs'
@@ -9,8 +9,8 @@ const taskSchema = {
   properties: Object.fromEntries(Object.keys(TASK).map((k) => [k, { type: 'string' }]))
 }
 
-/** Builds the app and listens on 127.0.0.1 and a free port; resolves with the app (close it). */
-export async function startFastifyApp () {
+/** Builds the app and listens on 127.0.0.1 and `port` (default a free one); resolves with the app (close it). */
+export async function startFastifyApp (port = 0) {
   const app = Fastify({ logger: false })
   await app.register(fastifyBasicAuth, {
     validate (username, password, _req, _reply, done) {
@@ -20,6 +20,6 @@ export async function startFastifyApp () {
   })
   app.addHook('onRequest', app.basicAuth)
   app.get('/v1/crdb_tasks/:id', { schema: { response: { 200: taskSchema } } }, async () => TASK)
-  await app.listen({ host: '127.0.0.1', port: 0 })
+  await app.listen({ host: '127.0.0.1', port })
   return app
 }

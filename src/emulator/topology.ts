@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { InstanceDraft } from '../engine/crdbs.js'
 import { StringEnum } from '../engine/schema-kit.js'
 import { checkAgainst, readJsonFile } from './schema-check.js'
-import { ROLES, type User } from './users.js'
+import { createUserDirectory, ROLES, type User } from './users.js'
 
 /**
  * The clusters one emulated Active-Active deployment has (`--clusters FILE`): each answers the
@@ -78,6 +78,26 @@ export function memberOf (topology: Topology, instance: Pick<InstanceDraft, 'clu
   const name = instance.cluster.name.toLowerCase()
   const host = hostOf(instance.cluster.url)
   return topology.members.find((m) => m.name.toLowerCase() === name) ?? topology.members.find((m) => m.name.toLowerCase() === host)
+}
+
+/** Whether an instance is on the member cluster named `member`. */
+export const isOnMember = (topology: Topology, instance: Pick<InstanceDraft, 'cluster'>, member: string): boolean =>
+  memberOf(topology, instance)?.name === member
+
+/** Whether a CRDB is seen through the member `member`: one it spans (any CRDB, without linked clusters). */
+export const spansMember = (topology: Topology, crdb: { instances: ReadonlyArray<Pick<InstanceDraft, 'cluster'>> }, member: string): boolean =>
+  !topology.linked || crdb.instances.some((i) => isOnMember(topology, i, member))
+
+const directories = new WeakMap<MemberCluster, (email: string, password: string) => User | undefined>()
+
+/** A member's users as a constant-time credential check, made once per member (auth and the credential checks of a create share it). */
+export function directoryOf (member: MemberCluster): (email: string, password: string) => User | undefined {
+  let check = directories.get(member)
+  if (check === undefined) {
+    check = createUserDirectory(member.users)
+    directories.set(member, check)
+  }
+  return check
 }
 
 /** The member a request's `Host` header names (`east.example.com:8080`), if any. */

@@ -74,6 +74,14 @@ describe('linked clusters on one port, by Host', () => {
     expect(errorCodeOf(unknown)).toBe('cluster_not_found')
   })
 
+  it('keeps each namespace\'s cluster states its own: west down in one namespace still answers in the others', async () => {
+    await t.call({ method: 'PUT', url: '/__emulator/namespaces/team-a' })
+    await t.call({ method: 'PUT', url: '/ns/team-a/__emulator/clusters/west.example.com', payload: { reachable: false } })
+    await expect(t.app.inject({ method: 'GET', url: '/ns/team-a/v1/crdbs', headers: WEST })).rejects.toThrow()
+    expect((await t.call({ method: 'GET', url: '/v1/crdbs', headers: WEST })).status).toBe(200)
+    expect((await t.call({ method: 'GET', url: '/__emulator/clusters' })).json[1].reachable).toBe(true)
+  })
+
   it('keys fault rules and the journal on the cluster', async () => {
     await t.call({ method: 'POST', url: '/__emulator/faults', payload: { match: { cluster: 'west.example.com', path: '/v1/crdbs' }, action: { status: 503, error_code: 'cluster_busy', description: 'Busy.' } } })
     expect((await t.call({ method: 'GET', url: '/v1/crdbs', headers: WEST })).status).toBe(503)

@@ -1,8 +1,8 @@
 import fastifyBasicAuth from '@fastify/basic-auth'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Topology } from '../../emulator/topology.js'
-import { createUserDirectory, hasPermission, PERMISSIONS, type Permission, type PermissionTable, type User } from '../../emulator/users.js'
+import { directoryOf, type Topology } from '../../emulator/topology.js'
+import { hasPermission, PERMISSIONS, type Permission, type PermissionTable, type User } from '../../emulator/users.js'
 import { ApiError } from '../errors.js'
 
 declare module 'fastify' {
@@ -28,8 +28,8 @@ declare module 'fastify' {
  */
 export const authPlugin = fp(async (app: FastifyInstance, { topology, permissions = PERMISSIONS }: { topology: Topology, permissions?: PermissionTable }) => {
   // each member cluster has its own users
-  const directories = new Map(topology.members.map((m) => [m.name, createUserDirectory(m.users)]))
-  const check = (request: FastifyRequest, email: string, password: string): User | undefined => directories.get(request.member.name)?.(email, password)
+  const check = (request: FastifyRequest, email: string, password: string): User | undefined => directoryOf(request.member)(email, password)
+  for (const member of topology.members) directoryOf(member) // made at start, not on a first request
   app.decorateRequest('user', null)
   await app.register(fastifyBasicAuth, {
     // the challenge header is set by the error handler, with the exact realm format

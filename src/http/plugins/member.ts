@@ -62,6 +62,8 @@ export const memberPlugin = fp(async (app: FastifyInstance, { topology, registry
   })
   app.decorateRequest('member', null as unknown as MemberCluster)
   const resolve = (request: FastifyRequest): MemberCluster => {
+    // one cluster (no --clusters): nothing to look up on the hot path
+    if (topology.members.length === 1) return main
     const port = request.raw.socket?.localPort
     const own = port === undefined ? undefined : app.memberPorts.get(port)
     return (own === undefined ? undefined : byName.get(own)) ?? memberByHost(topology, request.headers.host) ?? main

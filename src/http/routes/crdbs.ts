@@ -3,8 +3,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { Crdb, CrdbChange, CrdbDraft, CrdbInstance, CrdbPatch, InstanceCheck, InstanceDraft } from '../../engine/crdbs.js'
 import type { Engine } from '../../engine/engine.js'
-import { memberOf, type MemberCluster, type Topology } from '../../emulator/topology.js'
-import { createUserDirectory } from '../../emulator/users.js'
+import { directoryOf, isOnMember, memberOf, spansMember, type MemberCluster, type Topology } from '../../emulator/topology.js'
 import type { RsVersion } from '../../emulator/versions.js'
 import {
   CrdbListSchema, CrdbSchema, CreateCrdbBodySchema, HealthReportSchema, PatchCrdbBodySchema, PurgeBodySchema, UpdatesBodySchema, UpgradeBodySchema,
@@ -26,10 +25,8 @@ type Headers = { 'x-task-id'?: string, 'x-result-ttl'?: string }
 
 /** The whole documented `/v1/crdbs` family: two reads, health_report, and the requests that start tasks. */
 export const crdbRoutes: FastifyPluginAsyncTypebox<{ topology: Topology, rsVersion: RsVersion }> = async (app, { topology, rsVersion }) => {
-  const directories = new Map(topology.members.map((m) => [m.name, createUserDirectory(m.users)]))
-  /** A CRDB is seen through the clusters it spans (every CRDB, without linked clusters). */
-  const spans = (crdb: Crdb, member: MemberCluster): boolean => !topology.linked || crdb.instances.some((i) => memberOf(topology, i)?.name === member.name)
-  const isLocalTo = (member: MemberCluster) => (i: CrdbInstance): boolean => memberOf(topology, i)?.name === member.name || i.cluster.name === member.name
+  const spans = (crdb: Crdb, member: MemberCluster): boolean => spansMember(topology, crdb, member.name)
+  const isLocalTo = (member: MemberCluster) => (i: CrdbInstance): boolean => isOnMember(topology, i, member.name)
   /** What the receiving cluster finds of each joining instance's credentials, against the users of the cluster it names. */
   const checksOf = (instances: readonly InstanceIn[]): InstanceCheck[] | undefined => !topology.linked
     ? undefined
@@ -38,7 +35,7 @@ export const crdbRoutes: FastifyPluginAsyncTypebox<{ topology: Topology, rsVersi
       const credentials = i.cluster.credentials
       const verdict = member === undefined || credentials === undefined
         ? 'unchecked'
-        : directories.get(member.name)?.(credentials.username, credentials.password) === undefined ? 'rejected' : 'accepted'
+        : directoryOf(member)(credentials.username, credentials.password) === undefined ? 'rejected' : 'accepted'
       return { cluster: i.cluster.name, credentials: verdict }
     })
   const mutationResponses = {

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import { ApiError } from '../errors.js'
 import { clusterOf } from '../plugins/namespace.js'
 import { CancelResponseSchema, ControlTaskParamsSchema, errorResponses, ForceQuerySchema, OverviewSchema } from '../schemas.js'
-import { memberOf, type Topology } from '../../emulator/topology.js'
+import { isOnMember, spansMember, type Topology } from '../../emulator/topology.js'
 import type { RsVersion } from '../../emulator/versions.js'
 import { localInstance, toClockWire, toControlTime, toCrdbWire, toTaskVerboseWire } from '../wire.js'
 import { cancelTask } from './tasks.js'
@@ -83,14 +83,14 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ topology: Topology, rs
         expires_at: time(task.expiresAt),
         pending_cancel_at: time(task.pendingCancel?.at ?? null)
       })),
-      crdbs: Array.from(engine.listCrdbs(), (crdb) => toCrdbWire(crdb, localInstance(crdb, (i) => memberOf(topology, i)?.name === request.member.name), rsVersion)),
+      crdbs: Array.from(engine.listCrdbs(), (crdb) => toCrdbWire(crdb, localInstance(crdb, (i) => isOnMember(topology, i, request.member.name)), rsVersion)),
       faults: faults.list(),
       requests: requests.slice(-RECENT_REQUESTS).map((entry) => ({ ...entry, at: toControlTime(entry.at) })),
       clusters: links.list().map((l) => ({
         name: l.name,
         reachable: l.reachable,
         delay_ms: l.delayMs,
-        crdbs: Array.from(engine.listCrdbs()).filter((c) => c.instances.some((i) => memberOf(topology, i)?.name === l.name)).map((c) => c.name)
+        crdbs: Array.from(engine.listCrdbs()).filter((c) => spansMember(topology, c, l.name)).map((c) => c.name)
       }))
     }
   })
