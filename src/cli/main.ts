@@ -109,7 +109,8 @@ async function main (): Promise<void> {
     const path = config.stateFile
     saver = startStateSaver({
       path,
-      snapshot: () => registry.exportState(),
+      prepare: () => registry.prepareSave(),
+      snapshot: () => registry.exportStateText(),
       changes: () => registry.totalChanges(),
       onError: (err) => logger.error({ err, path }, 'Failed to save the state file; will try again')
     })

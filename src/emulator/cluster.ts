@@ -81,9 +81,24 @@ export function resetCluster (cluster: FakeCluster, keep: readonly ResetKeepable
 
 /** A fake cluster's whole state: tasks, CRDBs, clock, fault rules and its members' states (not the journal). */
 export function exportClusterState (cluster: FakeCluster): ClusterState {
-  const state: ClusterState = { ...cluster.engine.exportState(), faults: cluster.faults.list() }
-  if (cluster.links.topology.linked) state.clusters = cluster.links.list().map((l) => ({ name: l.name, reachable: l.reachable, delay_ms: l.delayMs }))
-  return state
+  return { ...cluster.engine.exportState(), ...beyondEngine(cluster) }
+}
+
+/** What a fake cluster's state holds besides its engine's: the fault rules, and the members' states when linked. */
+function beyondEngine (cluster: FakeCluster): Pick<ClusterState, 'faults' | 'clusters'> {
+  const faults = cluster.faults.list()
+  if (!cluster.links.topology.linked) return { faults }
+  return { faults, clusters: cluster.links.list().map((l) => ({ name: l.name, reachable: l.reachable, delay_ms: l.delayMs })) }
+}
+
+/**
+ * `exportClusterState` as JSON text in pieces whose concatenation is the object: each task's
+ * record one piece (see `Engine.exportForSave`), the tasks last.
+ */
+export function exportClusterText (cluster: FakeCluster): string[] {
+  const { head, tasks } = cluster.engine.exportForSave()
+  const text = JSON.stringify({ ...head, ...beyondEngine(cluster) })
+  return [`${text.slice(0, -1)},"tasks":[`, ...tasks.map((task, i) => i === 0 ? task : `,${task}`), ']}']
 }
 
 /** Loads a state into a fake cluster; throws `StateError` and changes nothing when it cannot. */

@@ -1,4 +1,4 @@
-import { createCluster, exportClusterState, importClusterState, type ClusterOptions, type FakeCluster } from './cluster.js'
+import { createCluster, exportClusterState, exportClusterText, importClusterState, type ClusterOptions, type FakeCluster } from './cluster.js'
 import { systemTime, type ClockMode } from '../engine/clock.js'
 import { TaskBudget } from '../engine/engine.js'
 import { StateError } from '../engine/records.js'
@@ -86,7 +86,7 @@ export class NamespaceRegistry {
     if (name === DEFAULT_NAMESPACE) return 'default'
     const ns = this.namespaces.get(name)
     if (ns === undefined) return 'not_found'
-    ns.cluster.engine.reset() // gives its tasks back to the shared budget
+    ns.cluster.engine.retire() // gives its tasks back to the shared budget, for good
     this.namespaces.delete(name)
     // the total of the counters must only grow: the removed namespace's count stays in it
     this.changes += ns.cluster.engine.changes + ns.cluster.faults.changes + ns.cluster.links.changes + 1
@@ -120,6 +120,27 @@ export class NamespaceRegistry {
       saved_at: new Date(systemTime()).toISOString(),
       namespaces: Object.fromEntries(namespaces.map((ns) => [ns.name, exportClusterState(ns.cluster)]))
     }
+  }
+
+  /**
+   * `exportState()` as JSON text in pieces, for the state file: the same state (the tasks come
+   * last in each namespace), taken now at little cost (see `Engine.exportForSave`), to be written
+   * piece by piece without holding up requests.
+   */
+  exportStateText (): string[] {
+    const head = JSON.stringify({ format: STATE_FORMAT, saved_at: new Date(systemTime()).toISOString() })
+    const pieces = [`${head.slice(0, -1)},"namespaces":{`]
+    for (const [i, ns] of this.list().entries()) {
+      pieces.push(`${i === 0 ? '' : ','}${JSON.stringify(ns.name)}:`)
+      for (const piece of exportClusterText(ns.cluster)) pieces.push(piece)
+    }
+    pieces.push('}}')
+    return pieces
+  }
+
+  /** Readies `exportStateText` a part at a time (see `Engine.prepareSave`). */
+  * prepareSave (): Generator<void> {
+    for (const ns of this.list()) yield * ns.cluster.engine.prepareSave()
   }
 
   /**

@@ -35,17 +35,77 @@ export function readStateFile (path: string, what: '--state-file' | '--fixtures'
  */
 const tempName = (path: string): string => `${path}.${randomUUID()}.tmp`
 
+/** Text to write: one string, or pieces to write one after another (a state of many tasks). */
+export type Text = string | readonly string[]
+
+/** About this much text goes into one write, so that a big save leaves room for requests between writes. */
+const WRITE_BYTES = 1 << 20
+
+/** Groups the pieces into writes of about `WRITE_BYTES`. */
+function * batches (text: Text): Generator<string> {
+  if (typeof text === 'string') {
+    yield text
+    return
+  }
+  let batch: string[] = []
+  let length = 0
+  for (const piece of text) {
+    batch.push(piece)
+    length += piece.length
+    if (length >= WRITE_BYTES) {
+      yield batch.join('')
+      batch = []
+      length = 0
+    }
+  }
+  if (batch.length > 0) yield batch.join('')
+}
+
+/** Makes a rename in `dir` durable: the directory's entry is synced too (where the system can). */
+async function syncDirectory (dir: string): Promise<void> {
+  let handle
+  try {
+    handle = await open(dir, 'r')
+  } catch {
+    return // a system that cannot open a directory cannot sync it either
+  }
+  try {
+    await handle.sync()
+  } catch (err) {
+    if (!['EINVAL', 'EISDIR', 'EPERM', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err
+  } finally {
+    await handle.close()
+  }
+}
+
+function syncDirectorySync (dir: string): void {
+  let fd
+  try {
+    fd = openSync(dir, 'r')
+  } catch {
+    return
+  }
+  try {
+    fsyncSync(fd)
+  } catch (err) {
+    if (!['EINVAL', 'EISDIR', 'EPERM', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /**
  * Writes a file so that a reader sees the old or the new one, never a torn one: the whole text
- * to a new temp file, synced, then renamed over `path`. On any failure the temp file is removed
- * and `path` is left as it was.
+ * to a new temp file (in writes of about a MiB, each awaited, so that requests are answered
+ * between them), synced, renamed over `path`, and the directory synced. On any failure the temp
+ * file is removed and `path` is left as it was.
  */
-export async function writeFileAtomic (path: string, text: string): Promise<void> {
+export async function writeFileAtomic (path: string, text: Text): Promise<void> {
   const tmp = tempName(path)
   try {
     const handle = await open(tmp, 'wx')
     try {
-      await handle.writeFile(text)
+      for (const batch of batches(text)) await handle.writeFile(batch) // each loops until every byte is written
       await handle.sync()
     } finally {
       await handle.close()
@@ -55,14 +115,15 @@ export async function writeFileAtomic (path: string, text: string): Promise<void
     await rm(tmp, { force: true })
     throw err
   }
+  await syncDirectory(dirname(path))
 }
 
-export function writeFileAtomicSync (path: string, text: string): void {
+export function writeFileAtomicSync (path: string, text: Text): void {
   const tmp = tempName(path)
   try {
     const fd = openSync(tmp, 'wx')
     try {
-      writeFileSync(fd, text) // loops until every byte is written, unlike one writeSync
+      for (const batch of batches(text)) writeFileSync(fd, batch) // loops until every byte is written, unlike one writeSync
       fsyncSync(fd)
     } finally {
       closeSync(fd)
@@ -72,6 +133,7 @@ export function writeFileAtomicSync (path: string, text: string): void {
     rmSync(tmp, { force: true })
     throw err
   }
+  syncDirectorySync(dirname(path))
 }
 
 export interface StateSaver {
@@ -82,11 +144,15 @@ export interface StateSaver {
 
 /**
  * Saves the state to `path` within `intervalMs` of a change, off the request path (from a timer),
- * atomically. `changes` is a counter that grows with every change.
+ * atomically. `changes` is a counter that grows with every change; `snapshot` takes the state
+ * as it is now, as text (see `NamespaceRegistry.exportStateText`), after `prepare` has readied it
+ * a part at a time.
  */
 export function startStateSaver (options: {
   path: string
-  snapshot: () => State
+  /** Work to do before a save, a part per turn of the event loop (see `NamespaceRegistry.prepareSave`). */
+  prepare?: () => Iterable<void>
+  snapshot: () => Text
   changes: () => number
   onError: (err: unknown) => void
   intervalMs?: number
@@ -97,14 +163,19 @@ export function startStateSaver (options: {
     const count = options.changes()
     if (writing || count === saved) return
     writing = true
-    writeFileAtomic(options.path, JSON.stringify(options.snapshot()))
+    const save = async (): Promise<void> => {
+      const parts = options.prepare?.()[Symbol.iterator]()
+      while (parts?.next().done === false) await new Promise((resolve) => setImmediate(resolve))
+      await writeFileAtomic(options.path, options.snapshot())
+    }
+    save()
       .then(() => { saved = count }, options.onError)
       .finally(() => { writing = false })
   }, options.intervalMs ?? 250)
   timer.unref()
   return {
     saveNow () {
-      writeFileAtomicSync(options.path, JSON.stringify(options.snapshot()))
+      writeFileAtomicSync(options.path, options.snapshot())
       saved = options.changes()
     },
     stop () { clearInterval(timer) }

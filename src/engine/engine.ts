@@ -9,7 +9,7 @@ import { isEnded, type WireStatus } from './phases.js'
 import { createSeededRandom, systemRandom, type Random } from './random.js'
 import type { EngineState } from './records-schema.js'
 import { taskNotFound, type Refusal, type Result } from './refusals.js'
-import { loadState, snapshotOf } from './snapshot.js'
+import { headOf, loadState, RecordTexts, snapshotOf } from './snapshot.js'
 import { amendTask, makeTaskDefaults, newTask, taskKey, type Task, type TaskAmendment, type TaskDefaults, type TaskSpec } from './task.js'
 import { runUntil, runUntilIdle, type RunHost } from './run-until.js'
 import { Timeline } from './timeline.js'
@@ -38,7 +38,9 @@ export class Engine {
   private readonly crdbs = new CrdbStore()
   private readonly timeline = new Timeline()
   private readonly lifecycle: Lifecycle
-  private readonly budget: TaskBudget
+  private budget: TaskBudget
+  /** Each task's state-file record as text, for saves (`exportForSave`). */
+  private readonly texts = new RecordTexts()
   private readonly defaults: TaskDefaults
   private readonly listeners = new Set<EngineListener>()
   private readonly runHost: RunHost
@@ -60,6 +62,7 @@ export class Engine {
       judge: (task) => options.judge?.(task, task.crdbGuid === null ? undefined : this.crdbs.get(task.crdbGuid)),
       log: (task, entry) => {
         task.history = [...task.history, entry]
+        this.texts.forget(task)
         this.notify({ kind: 'history', task, entry })
       },
       expire: (task) => {
@@ -155,6 +158,7 @@ export class Engine {
     const task = this.tasks.get(taskKey(owner, id))
     if (task === undefined) return taskNotFound(id)
     task.resultTtl = seconds
+    this.texts.forget(task)
     if (isEnded(task.phase)) {
       task.expiresAt = this.clock.now() + seconds * 1000
       this.timeline.expireAt(task)
@@ -195,6 +199,7 @@ export class Engine {
     const task = this.activeTask(id, owner, 'it can no longer be changed')
     if (!('id' in task)) return task
     if (amendTask(task, amendment, this.clock.now(), this.defaults)) this.timeline.plan(task)
+    this.texts.forget(task)
     this.notify({ kind: 'changed', what: `settings of task ${id}` })
     // a phase whose new duration is already over ends now, with the rest of the amendment applied
     this.settle()
@@ -254,6 +259,16 @@ export class Engine {
     this.notify({ kind: 'changed', what: 'reset' })
   }
 
+  /**
+   * Forgets every task and CRDB for good, as the namespace that held this engine is removed: its
+   * tasks go back to the shared budget, and a request still under way that makes a task here
+   * afterwards takes it from a budget of this engine's own, so the shared one loses no slot.
+   */
+  retire (): void {
+    this.reset()
+    this.budget = new TaskBudget(this.options.maxTasks)
+  }
+
   /** Puts a manual clock back at the time it started (after `reset`: nothing is left to fire). */
   rewindClock (): void {
     this.clock.rewind()
@@ -264,6 +279,30 @@ export class Engine {
   exportState (): EngineState {
     this.settle()
     return snapshotOf(this.clock, this.tasks.values(), this.crdbs.list())
+  }
+
+  /**
+   * What `exportState` holds, for a state file: the clock and CRDBs, and each task's record as
+   * JSON text. A task's text is made again only after it changed, so a save of many tasks costs
+   * little more than those that changed since the last one; all of it is taken now, so it is
+   * one consistent state however long the writing takes.
+   */
+  exportForSave (): { head: Omit<EngineState, 'tasks'>, tasks: string[] } {
+    this.settle()
+    return { head: headOf(this.clock, this.crdbs.list()), tasks: Array.from(this.tasks.values(), (task) => this.texts.of(task)) }
+  }
+
+  /**
+   * Makes the texts `exportForSave` will need, `batch` tasks between yields, so that a saver can
+   * spread the first save of many tasks (or one after many changed) over several turns of the
+   * event loop; a task that changes meanwhile gets its text made again at the export.
+   */
+  * prepareSave (batch = 1000): Generator<void> {
+    let made = 0
+    for (const task of this.tasks.values()) {
+      this.texts.of(task)
+      if (++made % batch === 0) yield
+    }
   }
 
   /**

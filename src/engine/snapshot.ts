@@ -8,10 +8,36 @@ import { MAX_EMULATED_TIME } from './limits.js'
 
 /** Everything an engine holds, at millisecond precision, for a state file or an export. */
 export function snapshotOf (clock: Clock, tasks: Iterable<Task>, crdbs: Iterable<Crdb>): EngineState {
+  return { ...headOf(clock, crdbs), tasks: Array.from(tasks, taskToRecord) }
+}
+
+/** An engine's state but its tasks: the clock and the CRDBs. */
+export function headOf (clock: Clock, crdbs: Iterable<Crdb>): Omit<EngineState, 'tasks'> {
   return {
     clock: { mode: clock.mode, now: new Date(clock.now()).toISOString(), offset_ms: clock.offsetFromSystem(), scale: clock.scale },
-    tasks: Array.from(tasks, taskToRecord),
     crdbs: Array.from(crdbs, crdbToRecord)
+  }
+}
+
+/**
+ * Each task's record as JSON text, made again only after the engine said the task changed
+ * (`forget`): a save of many tasks then costs about as much as the tasks that changed since the
+ * last save, and the texts taken at one moment are a consistent state whenever they are written.
+ */
+export class RecordTexts {
+  private readonly texts = new WeakMap<Task, string>()
+
+  forget (task: Task): void {
+    this.texts.delete(task)
+  }
+
+  of (task: Task): string {
+    let text = this.texts.get(task)
+    if (text === undefined) {
+      text = JSON.stringify(taskToRecord(task))
+      this.texts.set(task, text)
+    }
+    return text
   }
 }
 

@@ -64,6 +64,41 @@ describe('the state file', () => {
   })
 })
 
+/** A file system of 256 KiB of its own (tmpfs), where this machine lets the tests mount one; undefined where not. */
+function smallDisk (): string | undefined {
+  const at = join(dir, 'small-disk')
+  mkdirSync(at)
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', at], { stdio: 'ignore' })
+  } catch {
+    return undefined
+  }
+  return at
+}
+const disk = smallDisk()
+afterAll(() => { if (disk !== undefined) execFileSync('umount', [disk]) })
+
+describe('a full disk', () => {
+  it.skipIf(disk === undefined)('keeps the good state file, removes the temp file and exits 1 when the shutdown save finds the disk full (a short write used to replace it and exit 0)', async () => {
+    const file = join(disk as string, 'state.json')
+    const first = await startServer(['--clock', 'manual', '--state-file', file])
+    await api(first, 'POST', '/__emulator/tasks', { id: 'kept' })
+    expect(await stop(first)).toBe(0)
+    const good = readFileSync(file, 'utf8')
+    expect(JSON.parse(good).namespaces.default.tasks.map((t: { id: string }) => t.id)).toEqual(['kept'])
+
+    const second = await startServer(['--clock', 'manual', '--state-file', file])
+    // fill the disk: the write stops short at ENOSPC, leaving no room
+    expect(() => { writeFileSync(join(disk as string, 'filler'), Buffer.alloc(512 * 1024)) }).toThrow(/ENOSPC/)
+    for (let i = 0; i < 50; i++) expect((await api(second, 'POST', '/__emulator/tasks', { id: `more-${i}` })).status).toBe(201)
+    expect(await stop(second)).toBe(1)
+    expect(readFileSync(file, 'utf8')).toBe(good)
+    expect(readdirSync(disk as string).sort()).toEqual(['filler', 'state.json'])
+    expect(second.lines.some((line) => line.includes('Failed to save the state file on shutdown; the previous one was kept'))).toBe(true)
+    rmSync(join(disk as string, 'filler'))
+  })
+})
+
 describe('shutdown', () => {
   it('closes a half-sent request after a bounded time, saves, and exits 0 (it used to wait 8 s and exit 1 without saving)', async () => {
     const file = join(dir, 'shutdown.json')

@@ -183,3 +183,78 @@ describe('applyState refusals', () => {
     expect(snapshot(cluster)).toEqual(before)
   })
 })
+
+describe('the state file\'s text (exportStateText)', () => {
+  /** The text without the moment it was taken, which the two exports take apart. */
+  const parsed = (text: string): State => withoutWallClock(JSON.parse(text) as State)
+  const withoutWallClock = (state: State): State => ({
+    ...state,
+    saved_at: 'now',
+    namespaces: Object.fromEntries(Object.entries(state.namespaces).map(([name, ns]) => [name, comparable(ns)]))
+  })
+
+  it('is the exported state, every namespace, with tasks, CRDBs, faults and clock; it loads back the same', () => {
+    const registry = busyRegistry()
+    const other = (registry.obtain('other') as { cluster: FakeCluster }).cluster
+    other.engine.create({ id: 'c' })
+    const instances = [{ cluster: { name: OPTIONS.clusterName, url: 'https://cluster-s.example.com:9443' } }, { cluster: { name: 'west.example.com', url: 'https://west.example.com:9443' } }]
+    expect(other.engine.requestCrdbChange(null, { kind: 'create', draft: { name: 'db1', instances } })).toMatchObject({ ok: true })
+    other.engine.advance(60) // the create completes: a CRDB to save
+    expect([...other.engine.listCrdbs()]).toHaveLength(1)
+    const empty = registry.obtain('empty')
+    expect(empty.ok).toBe(true)
+    const text = registry.exportStateText().join('')
+    expect(parsed(text)).toEqual(withoutWallClock(viaJson(registry.exportState())))
+    expect(Object.keys(parsed(text).namespaces)).toEqual(['default', 'other', 'empty'])
+
+    const copy = makeRegistry()
+    copy.applyState(JSON.parse(text) as State)
+    expect(snapshot(copy.default)).toEqual(snapshot(registry.default))
+    expect(snapshot(copy.find('other') as FakeCluster)).toEqual(snapshot(other))
+  })
+
+  it('shows each change of a task made after an earlier save (texts kept from one save to the next are never stale)', () => {
+    const registry = busyRegistry()
+    const engine = registry.default.engine
+    const first = parsed(registry.exportStateText().join(''))
+    engine.advance(3) // a, running since 2 s, moves on to commit
+    engine.retain('a', 42)
+    engine.amend('b', { outcome: 'failed' })
+    engine.cancel('b', false)
+    const second = parsed(registry.exportStateText().join(''))
+    expect(second).not.toEqual(first)
+    expect(second).toEqual(withoutWallClock(viaJson(registry.exportState())))
+  })
+
+  it('is readied a part at a time (prepareSave), and a task that changes between the parts is saved as it is at the end', () => {
+    const registry = new NamespaceRegistry({ cluster: { ...OPTIONS, maxTasks: 5000 }, maxNamespaces: 10, idleTtlMs: 3_600_000, now: () => 0 })
+    const engine = registry.default.engine
+    for (let i = 0; i < 2500; i++) engine.create({ id: `t${i}`, durations: { queued: null } })
+    const parts = registry.prepareSave()[Symbol.iterator]()
+    expect(parts.next().done).toBe(false) // the first 1 000 have their texts
+    engine.amend('t5', { outcome: 'failed' })
+    engine.step('t6')
+    let turns = 1
+    while (parts.next().done === false) turns++
+    expect(turns).toBe(2)
+    const text = registry.exportStateText().join('')
+    expect(parsed(text)).toEqual(withoutWallClock(viaJson(registry.exportState())))
+    const saved = (JSON.parse(text) as State).namespaces.default?.tasks ?? []
+    expect(saved.find((t) => t.id === 't5')?.outcome).toBe('failed')
+    expect(saved.find((t) => t.id === 't6')?.phase).toBe('running')
+  })
+})
+
+describe('a namespace deleted while a request is under way', () => {
+  it('gives its slots back to the shared --max-tasks for good: a task made afterwards in its engine takes none', () => {
+    const registry = new NamespaceRegistry({ cluster: { ...OPTIONS, maxTasks: 2 }, maxNamespaces: 10, idleTtlMs: 3_600_000, now: () => 0 })
+    const doomed = (registry.obtain('doomed') as { cluster: FakeCluster }).cluster
+    expect(doomed.engine.create({ id: 'x' }).ok).toBe(true)
+    expect(registry.delete('doomed')).toBe('deleted')
+    // the request that found the namespace before it went now makes its task
+    expect(doomed.engine.create({ id: 'late' }).ok).toBe(true)
+    expect(registry.default.engine.create({ id: 'a' }).ok).toBe(true)
+    expect(registry.default.engine.create({ id: 'b' }).ok).toBe(true)
+    expect(registry.default.engine.create({ id: 'c' })).toMatchObject({ ok: false, reason: 'too_many_tasks' })
+  })
+})

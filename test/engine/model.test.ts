@@ -252,6 +252,9 @@ function checkAll (m: Model, engine: Engine): void {
   expect([...engine.list()].map((t) => t.id), 'list').toEqual([...m.tasks.keys()])
   expect(engine.size, 'size').toBe(m.tasks.size)
   expect(rel(engine.nextEventAt()), 'next event (ms after T)').toBe(rel(m.nextEventAt()))
+  // a save's task texts, kept from one save to the next, are never stale: the same as exported afresh
+  const saved = engine.exportForSave()
+  expect(JSON.parse(`[${saved.tasks.join(',')}]`), 'saved task texts').toEqual(engine.exportState().tasks)
 }
 
 // ---------------------------------------------------------------------------------------------
