@@ -241,6 +241,11 @@ export type NamespaceWire = Static<typeof NamespaceSchema>
 
 // ---- the dashboard ----
 
+/** How many tasks the dashboard's timeline draws (the most recently created), and so carry their history in the overview. */
+export const TIMELINE_TASKS = 40
+/** History entries per task in the overview, at most (a task the engine runs makes a handful; a loaded state may hold any number). */
+export const OVERVIEW_HISTORY_ENTRIES = 32
+
 const OverviewTaskSchema = Type.Object({
   task: TaskSchema,
   phase: StringEnum(PHASE_NAMES),
@@ -248,7 +253,12 @@ const OverviewTaskSchema = Type.Object({
   phase_started_at: Type.String(),
   phase_ends_at: Type.Union([Type.String(), Type.Null()], { description: 'null: held until stepped, or ended' }),
   expires_at: Type.Union([Type.String(), Type.Null()]),
-  pending_cancel_at: Type.Union([Type.String(), Type.Null()])
+  pending_cancel_at: Type.Union([Type.String(), Type.Null()]),
+  history: Type.Optional(Type.Array(Type.Object({
+    at: Type.String({ description: 'emulated time, ISO-8601 UTC with milliseconds' }),
+    phase: StringEnum(PHASE_NAMES),
+    cause: StringEnum(Object.keys(HISTORY_CAUSES) as Array<keyof typeof HISTORY_CAUSES>)
+  }), { maxItems: OVERVIEW_HISTORY_ENTRIES, description: `the task's latest ${OVERVIEW_HISTORY_ENTRIES} history entries, oldest first; given only for the ${TIMELINE_TASKS} most recently created tasks (the ones the dashboard's timeline draws)` }))
 })
 
 export const OverviewSchema = Type.Object({

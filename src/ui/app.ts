@@ -10,6 +10,8 @@ interface TaskView {
   phase_ends_at: string | null
   expires_at: string | null
   pending_cancel_at: string | null
+  /** Only on the tasks the timeline draws (the most recently created). */
+  history?: Array<{ at: string, phase: string, cause: string }>
 }
 interface Overview {
   namespace: string
@@ -63,6 +65,22 @@ function el (tag: string, text?: string, attrs: Record<string, string> = {}): HT
   return e
 }
 
+/** A cell that shows as much of a long text (an id, a GUID, a path) as fits, and all of it on hover. */
+function cut (text: string): HTMLElement {
+  const cell = el('td')
+  cell.append(el('span', text, { class: 'cut', title: text }))
+  return cell
+}
+
+/** A cell with a time of day, and its date too when it is not today's (emulated); the full time on hover. */
+function when (iso: string | undefined, now: string): HTMLElement {
+  const cell = el('td', undefined, { class: 'when' })
+  if (iso === undefined) return cell
+  const text = clockText(iso)
+  cell.append(el('time', iso.slice(0, 10) === now.slice(0, 10) ? text.slice(11) : text, { datetime: iso, title: text }))
+  return cell
+}
+
 /** Replaces a table body only when what it shows changed, so keyboard focus stays put. */
 function fill (key: string, tbody: HTMLElement, data: unknown, rows: () => HTMLElement[]): void {
   const text = JSON.stringify(data)
@@ -87,7 +105,7 @@ function renderTasks (o: Overview): void {
   fill('tasks', $('#tasks tbody'), { tasks: o.tasks, now }, () => o.tasks.map((t) => {
     const row = el('tr', undefined, { 'data-task': t.task.id })
     const idCell = el('td')
-    const open = el('button', t.task.id, { type: 'button', class: 'link', 'data-open': t.task.id, 'aria-label': `Show task ${t.task.id}` })
+    const open = el('button', t.task.id, { type: 'button', class: 'link', 'data-open': t.task.id, 'aria-label': `Show task ${t.task.id}`, title: t.task.id })
     idCell.append(open)
     const actions = el('td')
     const box = el('div', undefined, { class: 'buttons' })
@@ -99,24 +117,172 @@ function renderTasks (o: Overview): void {
       box.append(b)
     }
     actions.append(box)
-    row.append(idCell, actions, el('td', t.task.operation), el('td', t.task.crdb_guid ?? ''))
+    row.append(idCell, actions, el('td', t.task.operation), cut(t.task.crdb_guid ?? ''))
     row.append(el('td', t.task.status, { class: `status status-${t.task.status}` }))
-    row.append(el('td', t.phase + (t.pending_cancel_at === null ? '' : ' (cancel pending)')))
+    row.append(el('td', t.phase + (t.pending_cancel_at === null ? '' : ' (cancel pending)'), { class: 'wrap' }))
     const bar = el('td')
     const start = ms(t.phase_started_at) ?? now
     const end = ms(t.phase_ends_at)
     if (end !== null && end > start) {
       const p = el('progress', undefined, { max: String(end - start), value: String(Math.min(now - start, end - start)) })
       p.setAttribute('aria-label', `${t.task.id}: ${seconds((now - start) / 1000)} of ${seconds((end - start) / 1000)} in ${t.phase}`)
-      bar.append(p, document.createTextNode(` ${seconds((now - start) / 1000)} / ${seconds((end - start) / 1000)}`))
+      bar.append(p, document.createTextNode(` ${seconds((now - start) / 1000).replace(' s', '')} / ${seconds((end - start) / 1000)}`))
     } else {
       bar.textContent = t.task.ended !== undefined ? 'ended' : `held ${seconds((now - start) / 1000)}`
     }
-    row.append(bar, el('td', clockText(t.task.started)), el('td', clockText(t.task.ended)))
+    row.append(bar, when(t.task.started, o.clock.now), when(t.task.ended, o.clock.now))
     const expires = ms(t.expires_at)
     row.append(el('td', expires === null ? '' : seconds(Math.max(0, (expires - now) / 1000))))
     return row
   }))
+}
+
+// ---- the timeline: one row per task, its phases as bar segments on an axis of emulated time ----
+
+const ACTIVE = new Set(['queued', 'running', 'commit'])
+/** Tick steps, in seconds, from which the axis takes the smallest that keeps the labels apart. */
+const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000, 31536000]
+/** The least span the axis shows, so that one task that just started is not one wide bar. */
+const MIN_SPAN_MS = 10_000
+/** Pixels each tick label may take. */
+const TICK_PX = 96
+let timelineWidth = 0
+let trackWidth = 0
+
+interface Segment { phase: string, from: number, to: number }
+interface Axis { start: number, end: number, step: number }
+
+/** The phases a task went through, each once per stay, from its history; the current phase runs to `now`. */
+function segmentsOf (t: TaskView, now: number): { segments: Segment[], endedAt: number | null } {
+  const segments: Segment[] = []
+  let endedAt: number | null = null
+  for (const h of t.history ?? []) {
+    const at = ms(h.at) ?? now
+    const last = segments.at(-1)
+    if (endedAt !== null) break
+    if (!ACTIVE.has(h.phase)) {
+      if (last !== undefined) last.to = at
+      endedAt = at
+    } else if (last === undefined || last.phase !== h.phase) { // a cancel accepted or dropped stays in its phase
+      if (last !== undefined) last.to = at
+      segments.push({ phase: h.phase, from: at, to: now })
+    }
+  }
+  if (segments.length === 0 && endedAt === null) segments.push({ phase: t.phase, from: ms(t.phase_started_at) ?? now, to: now })
+  return { segments, endedAt }
+}
+
+/** From the oldest task's creation to a little past now, the planned phase ends and (if asked) the last expiry, on whole ticks. */
+function axisOf (tasks: TaskView[], now: number, toExpiry: boolean, width: number): Axis {
+  let first = now
+  let last = now
+  for (const t of tasks) {
+    first = Math.min(first, ms(t.history?.[0]?.at) ?? ms(t.created_at) ?? now)
+    if (t.task.ended === undefined) last = Math.max(last, ms(t.phase_ends_at) ?? now, ms(t.pending_cancel_at) ?? now)
+    else if (toExpiry) last = Math.max(last, ms(t.expires_at) ?? now)
+  }
+  const span = Math.max(last - first, MIN_SPAN_MS)
+  last = first + span * 1.04
+  const ticks = Math.max(2, Math.floor(width / TICK_PX))
+  const fits = (s: number): boolean => Math.ceil(last / (s * 1000)) - Math.floor(first / (s * 1000)) <= ticks
+  const year = STEPS[STEPS.length - 1] as number
+  const step = (STEPS.find(fits) ?? year * Math.ceil((last - first) / (year * 1000 * (ticks - 1)))) * 1000
+  return { start: Math.floor(first / step) * step, end: Math.ceil(last / step) * step, step }
+}
+
+const iso = (t: number): string => new Date(t).toISOString()
+const hms = (t: number): string => iso(t).slice(11, 19)
+function tickLabel (t: number, step: number): string {
+  if (step >= 86_400_000) return iso(t).slice(0, 10)
+  return step >= 60_000 ? iso(t).slice(11, 16) : hms(t)
+}
+
+function renderTimeline (o: Overview): void {
+  const box = $('#timeline')
+  const drawn = o.tasks.filter((t) => t.history !== undefined).sort((a, b) => (ms(a.created_at) ?? 0) - (ms(b.created_at) ?? 0))
+  const now = ms(o.clock.now) ?? 0
+  const toExpiry = ($('#timeline-expiry') as HTMLInputElement).checked
+  timelineWidth = box.clientWidth
+  $('#timeline-count').textContent = drawn.length === o.tasks.length ? `(${drawn.length})` : `(the latest ${drawn.length} of ${o.tasks.length})`
+  $('#no-timeline').hidden = drawn.length > 0
+  const key = JSON.stringify({ drawn, now, toExpiry, width: timelineWidth })
+  if (rendered.get('timeline') === key) return
+  rendered.set('timeline', key)
+  if (drawn.length === 0) { box.replaceChildren(); return }
+  // the ticks depend on the track's width, known once drawn: guess it, then draw again if the guess was off
+  const guess = trackWidth > 0 ? trackWidth : timelineWidth * 0.8
+  box.replaceChildren(drawTimeline(drawn, now, toExpiry, guess))
+  trackWidth = (box.querySelector('.tl-ticks') as HTMLElement).clientWidth
+  if (Math.floor(trackWidth / TICK_PX) !== Math.floor(guess / TICK_PX)) box.replaceChildren(drawTimeline(drawn, now, toExpiry, trackWidth))
+}
+
+function drawTimeline (drawn: TaskView[], now: number, toExpiry: boolean, width: number): HTMLElement {
+  const axis = axisOf(drawn, now, toExpiry, width)
+  const pct = (t: number): number => Math.min(100, Math.max(0, (t - axis.start) / (axis.end - axis.start) * 100))
+  const place = (node: HTMLElement, from: number, to?: number): HTMLElement => {
+    node.style.left = `${pct(from).toFixed(3)}%`
+    if (to !== undefined) node.style.width = `${(pct(to) - pct(from)).toFixed(3)}%`
+    return node
+  }
+  const chart = el('div', undefined, { class: 'tl', 'data-start': iso(axis.start), 'data-end': iso(axis.end) })
+
+  const head = el('div', undefined, { class: 'tl-axis', 'aria-hidden': 'true' })
+  const ticks = el('div', undefined, { class: 'tl-ticks' })
+  const overlay = el('div', undefined, { class: 'tl-overlay', 'aria-hidden': 'true' })
+  for (let t = axis.start; t <= axis.end; t += axis.step) {
+    const tick = place(el('span', tickLabel(t, axis.step), { class: 'tl-tick' }), t)
+    if (t === axis.start) tick.classList.add('tl-first')
+    if (t + axis.step > axis.end) tick.classList.add('tl-last')
+    ticks.append(tick)
+    overlay.append(place(el('span', undefined, { class: 'tl-grid' }), t))
+  }
+  const day = el('span', iso(axis.start).slice(0, 10), { class: 'tl-day' })
+  day.append(el('span', ' UTC', { class: 'tl-utc' }))
+  head.append(day, ticks)
+
+  const rows = el('ol', undefined, { class: 'tl-rows', 'aria-label': 'Tasks over emulated time, oldest first' })
+  for (const t of drawn) {
+    const { segments, endedAt } = segmentsOf(t, now)
+    const row = el('li', undefined, { class: 'tl-row', 'data-timeline-task': t.task.id })
+    const label = el('span', t.task.id, { class: 'tl-label', title: `${t.task.id}: ${t.task.operation}, ${t.phase}` })
+    const track = el('div', undefined, { class: 'tl-track', 'aria-hidden': 'true' })
+    const said: string[] = []
+    for (const s of segments) {
+      const open = endedAt === null && s === segments.at(-1)
+      const length = seconds((s.to - s.from) / 1000)
+      const title = open ? `${s.phase} since ${hms(s.from)} (${length} so far)` : `${s.phase} ${hms(s.from)}–${hms(s.to)} (${length})`
+      said.push(title)
+      if (s.to > s.from) {
+        track.append(place(el('span', undefined, { class: `tl-seg tl-${s.phase}`, 'data-phase': s.phase, 'data-from': iso(s.from), 'data-to': iso(s.to), title }), s.from, s.to))
+      }
+    }
+    const plannedEnd = ms(t.phase_ends_at)
+    if (endedAt === null && plannedEnd !== null && plannedEnd > now) {
+      const title = `${t.phase} planned to end at ${hms(plannedEnd)} (in ${seconds((plannedEnd - now) / 1000)})`
+      said.push(title)
+      track.append(place(el('span', undefined, { class: `tl-seg tl-planned tl-${t.phase}`, 'data-phase': t.phase, 'data-from': iso(now), 'data-to': iso(plannedEnd), title }), now, plannedEnd))
+    }
+    const cancelAt = ms(t.pending_cancel_at)
+    if (cancelAt !== null) {
+      said.push(`a cancel takes effect at ${hms(cancelAt)}`)
+      track.append(place(el('span', undefined, { class: 'tl-cancel', title: `cancel takes effect at ${hms(cancelAt)}` }), cancelAt))
+    }
+    const expires = ms(t.expires_at)
+    if (endedAt !== null && expires !== null) {
+      const title = `${t.phase} at ${hms(endedAt)}; the result is kept until ${hms(expires)} (expires in ${seconds(Math.max(0, expires - now) / 1000)})`
+      said.push(title)
+      const kept = place(el('span', undefined, { class: `tl-seg tl-kept tl-${t.phase}`, 'data-phase': t.phase, 'data-from': iso(endedAt), 'data-to': iso(expires), title }), endedAt, expires)
+      if (expires > axis.end) kept.classList.add('tl-cut')
+      track.append(kept)
+      if (expires <= axis.end) track.append(place(el('span', undefined, { class: 'tl-expiry', 'data-at': iso(expires), title: `expires at ${hms(expires)}` }), expires))
+    }
+    row.append(label, track, el('span', `${t.task.id}: ${said.join('; ')}.`, { class: 'sr-only' }))
+    rows.append(row)
+  }
+  overlay.append(place(el('span', undefined, { class: 'tl-now', 'data-at': iso(now) }), now))
+  overlay.append(place(el('span', `now ${hms(now)}`, { class: `tl-now-label${pct(now) > 85 ? ' tl-end' : pct(now) < 15 ? ' tl-start' : ''}` }), now))
+  chart.append(head, rows, overlay)
+  return chart
 }
 
 async function renderDetail (): Promise<void> {
@@ -152,7 +318,7 @@ function renderJournal (o: Overview): void {
   const entries = [...o.requests].reverse().filter((r) => filter === '' || `${r.method} ${r.path} ${r.status}`.toLowerCase().includes(filter))
   fill('journal', $('#journal tbody'), { entries, filter }, () => entries.map((r) => {
     const row = el('tr')
-    row.append(el('td', clockText(r.at)), el('td', r.method), el('td', r.path), el('td', r.status === 0 ? 'dropped' : String(r.status)), el('td', r.user ?? '(none)'), el('td', String(r.duration_ms)))
+    row.append(el('td', clockText(r.at)), el('td', r.method), el('td', r.path, { class: 'wrap' }), el('td', r.status === 0 ? 'dropped' : String(r.status)), el('td', r.user ?? '(none)', { class: 'wrap' }), el('td', String(r.duration_ms)))
     return row
   }))
 }
@@ -161,7 +327,7 @@ function renderCrdbs (o: Overview): void {
   $('#no-crdbs').hidden = o.crdbs.length > 0
   fill('crdbs', $('#crdbs tbody'), o.crdbs, () => o.crdbs.map((c) => {
     const row = el('tr')
-    row.append(el('td', c.guid), el('td', c.name), el('td', c.instances.map((i) => i.cluster.name).join(', ')), el('td', c.status, { class: `status status-${c.status === 'active' ? 'finished' : 'failed'}` }))
+    row.append(cut(c.guid), el('td', c.name, { class: 'wrap' }), el('td', c.instances.map((i) => i.cluster.name).join(', '), { class: 'wrap' }), el('td', c.status, { class: `status status-${c.status === 'active' ? 'finished' : 'failed'}` }))
     return row
   }))
 }
@@ -173,7 +339,7 @@ function renderClusters (o: Overview): void {
     toggle.addEventListener('click', () => { fire(act(`make ${c.name} ${c.reachable ? 'unreachable' : 'reachable'}`, async () => await api('PUT', `/__emulator/clusters/${encodeURIComponent(c.name)}`, { reachable: !c.reachable }))) })
     const actions = el('td')
     actions.append(toggle)
-    row.append(el('td', c.name), el('td', c.reachable ? 'yes' : 'no', { class: `status status-${c.reachable ? 'finished' : 'failed'}` }), el('td', String(c.delay_ms)), el('td', c.crdbs.join(', ')), actions)
+    row.append(el('td', c.name), el('td', c.reachable ? 'yes' : 'no', { class: `status status-${c.reachable ? 'finished' : 'failed'}` }), el('td', String(c.delay_ms)), el('td', c.crdbs.join(', '), { class: 'wrap' }), actions)
     return row
   }))
 }
@@ -183,6 +349,7 @@ async function refresh (): Promise<void> {
     latest = await api('GET', '/__emulator/overview') as Overview
     renderClock(latest.clock, latest.namespace)
     renderTasks(latest)
+    renderTimeline(latest)
     renderFaults(latest)
     renderJournal(latest)
     renderCrdbs(latest)
@@ -270,6 +437,8 @@ $('#create').addEventListener('submit', (event) => {
 })
 
 $('#journal-filter').addEventListener('input', () => { if (latest !== undefined) renderJournal(latest) })
+$('#timeline-expiry').addEventListener('change', () => { if (latest !== undefined) renderTimeline(latest) })
+window.addEventListener('resize', () => { if (latest !== undefined && $('#timeline').clientWidth !== timelineWidth) renderTimeline(latest) })
 
 fire(refresh())
 setInterval(() => { fire(refresh()) }, 1000)

@@ -3,9 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { ApiError } from '../errors.js'
 import { clusterOf } from '../plugins/namespace.js'
-import { CancelResponseSchema, ControlTaskParamsSchema, errorResponses, ForceQuerySchema, OverviewSchema } from '../schemas.js'
+import { CancelResponseSchema, ControlTaskParamsSchema, errorResponses, ForceQuerySchema, OVERVIEW_HISTORY_ENTRIES, OverviewSchema, TIMELINE_TASKS } from '../schemas.js'
 import { isOnMember, spansMember, type Topology } from '../../emulator/topology.js'
 import type { RsVersion } from '../../emulator/versions.js'
+import type { Task } from '../../engine/engine.js'
 import { localInstance, toClockWire, toControlTime, toCrdbWire, toTaskVerboseWire } from '../wire.js'
 import { cancelTask } from './tasks.js'
 
@@ -25,6 +26,16 @@ type UiFile = keyof typeof FILES
 
 /** How many journal entries the dashboard shows. */
 const RECENT_REQUESTS = 200
+
+/**
+ * The `n` most recently created of `tasks`. The engine lists tasks in the order they were made,
+ * which is creation order unless a loaded state said otherwise; only then does it need a sort.
+ */
+function latestCreated (tasks: readonly Task[], n: number): ReadonlySet<Task> {
+  if (tasks.length <= n) return new Set(tasks)
+  const inOrder = tasks.every((t, i) => i === 0 || (tasks[i - 1] as Task).createdAt <= t.createdAt)
+  return new Set((inOrder ? tasks : [...tasks].sort((a, b) => a.createdAt - b.createdAt)).slice(-n))
+}
 
 /**
  * The dashboard (`/__emulator/ui`, admin only) and the two calls it makes besides the control
@@ -71,17 +82,20 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ topology: Topology, rs
     const next = engine.nextEventAt()
     const time = (ms: number | null): string | null => ms === null ? null : toControlTime(ms)
     const requests = journal.list()
+    const tasks = Array.from(engine.list())
+    const drawn = latestCreated(tasks, TIMELINE_TASKS)
     return {
       namespace: request.namespace,
       clock: { ...toClockWire(engine), next_event_at: time(next) },
-      tasks: Array.from(engine.list(), (task) => ({
+      tasks: tasks.map((task) => ({
         task: toTaskVerboseWire(task),
         phase: task.phase,
         created_at: toControlTime(task.createdAt),
         phase_started_at: toControlTime(task.phaseStartedAt),
         phase_ends_at: time(task.phaseEndsAt),
         expires_at: time(task.expiresAt),
-        pending_cancel_at: time(task.pendingCancel?.at ?? null)
+        pending_cancel_at: time(task.pendingCancel?.at ?? null),
+        ...(drawn.has(task) ? { history: task.history.slice(-OVERVIEW_HISTORY_ENTRIES).map((h) => ({ at: toControlTime(h.at), phase: h.phase, cause: h.cause })) } : {})
       })),
       crdbs: Array.from(engine.listCrdbs(), (crdb) => toCrdbWire(crdb, localInstance(crdb, (i) => isOnMember(topology, i, request.member.name)), rsVersion)),
       faults: faults.list(),
