@@ -34,13 +34,18 @@ export class CrdbStore {
     return this.crdbs.get(guid)
   }
 
-  /** The task spec a change needs (operation, GUID, clusters), or why it cannot start now. */
-  plan (guid: string | null, change: CrdbChange, maxCrdbs: number): { ok: true, spec: TaskSpec } | PlanRefusal | Refusal<'too_many_crdbs'> {
+  /**
+   * The task spec a change needs (operation, GUID, clusters), or why it cannot start now.
+   * `plannedBy` names the task, not yet started, that will create a CRDB with this GUID, if any.
+   */
+  plan (guid: string | null, change: CrdbChange, maxCrdbs: number, plannedBy: (guid: string) => string | undefined): { ok: true, spec: TaskSpec } | PlanRefusal | Refusal<'too_many_crdbs'> {
     const spec: TaskSpec = { operation: OPERATION_OF[change.kind] }
     if (change.kind === 'create') {
       if (this.crdbs.size >= maxCrdbs) {
         return { ok: false, reason: 'too_many_crdbs', detail: `The emulator already keeps ${this.crdbs.size} CRDBs (--max-crdbs ${maxCrdbs}). Delete one, or reset.` }
       }
+      const planner = change.guid === undefined ? undefined : plannedBy(change.guid)
+      if (planner !== undefined) return notAcceptable(`Task ${planner} already creates a CRDB with GUID ${change.guid ?? ''}.`)
       const refused = this.checkDraft(change.draft, change.guid)
       if (refused !== undefined) return refused
       spec.clusters = clusterNames(change.draft.instances)

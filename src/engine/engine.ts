@@ -214,7 +214,7 @@ export class Engine {
   requestCrdbChange (guid: string | null, change: CrdbChange, options: { id?: string, resultTtl?: number, owner?: string } = {}):
   Result<'task_exists' | 'too_many_tasks' | 'too_many_crdbs' | CrdbRefusal> {
     this.settle()
-    const plan = this.crdbs.plan(guid, change, this.options.maxCrdbs ?? DEFAULT_MAX_CRDBS)
+    const plan = this.crdbs.plan(guid, change, this.options.maxCrdbs ?? DEFAULT_MAX_CRDBS, this.plannedBy)
     if (!plan.ok) return plan
     const result = this.create({ ...plan.spec, ...options }, change)
     if (result.ok && guid !== null) this.crdbs.lock(guid, result.task.id)
@@ -224,7 +224,7 @@ export class Engine {
   /** Checks a change as `requestCrdbChange` would, and starts nothing (`dry_run`). */
   checkCrdbChange (guid: string | null, change: CrdbChange): { ok: true } | Refusal<CrdbRefusal | 'too_many_crdbs'> {
     this.settle()
-    const plan = this.crdbs.plan(guid, change, this.options.maxCrdbs ?? DEFAULT_MAX_CRDBS)
+    const plan = this.crdbs.plan(guid, change, this.options.maxCrdbs ?? DEFAULT_MAX_CRDBS, this.plannedBy)
     return plan.ok ? { ok: true } : plan
   }
 
@@ -343,6 +343,14 @@ export class Engine {
     if (task === undefined) return taskNotFound(id)
     if (isEnded(task.phase)) return { ok: false, reason: 'task_already_ended', detail: `Task ${id} has already ended (${task.phase}); ${why}.` }
     return task
+  }
+
+  /** The active create_crdb task that is making a CRDB with this GUID, if any (the CRDB exists only once it completes). */
+  private readonly plannedBy = (guid: string): string | undefined => {
+    for (const task of this.tasks.values()) {
+      if (task.operation === 'create_crdb' && !isEnded(task.phase) && (task.plannedGuid === guid || task.crdbGuid === guid)) return task.id
+    }
+    return undefined
   }
 
   /** A new task id that no live task has (a seeded sequence may repeat one after an import). */

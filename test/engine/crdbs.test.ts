@@ -363,6 +363,28 @@ describe('requestCrdbChange: create', () => {
     expect(detail).toContain(crdb.guid)
     expect(crdbGuids(engine)).toEqual([crdb.guid])
   })
+
+  it('refuses a chosen GUID that a create still under way will give, queued or started (both used to be accepted, the second overwriting the first)', () => {
+    const engine = makeEngine()
+    const guid = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0'
+    const first = mustRequest(engine, null, { kind: 'create', draft: draft('first'), guid })
+    const queued = expectRefused(engine, null, { kind: 'create', draft: draft('second'), guid }, 'crdb_not_acceptable')
+    expect(queued).toBe(`Task ${first.id} already creates a CRDB with GUID ${guid}.`)
+    expect(engine.checkCrdbChange(null, { kind: 'create', draft: draft('second'), guid })).toMatchObject({ ok: false, reason: 'crdb_not_acceptable' })
+    engine.advance(Q)
+    expect(first.phase).toBe('running')
+    expectRefused(engine, null, { kind: 'create', draft: draft('second'), guid }, 'crdb_not_acceptable')
+    engine.advance(R + C)
+    expect(mustGetCrdb(engine, guid).name).toBe('first')
+    expectRefused(engine, null, { kind: 'create', draft: draft('second'), guid }, 'crdb_not_acceptable')
+    // once the first create failed, the GUID is free again
+    const other = '1f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0'
+    const failing = mustRequest(engine, null, { kind: 'create', draft: draft('doomed'), guid: other })
+    engine.amend(failing.id, { outcome: 'failed' })
+    engine.advance(Q + R + C)
+    expect(failing.phase).toBe('failed')
+    expect(mustRequest(engine, null, { kind: 'create', draft: draft('again'), guid: other }).id).not.toBe(failing.id)
+  })
 })
 
 describe('requestCrdbChange: update', () => {
