@@ -20,7 +20,9 @@ image=crdb-tasks-emulator:test
 name=crdb-tasks-emulator-test-$$
 format=()
 [ "$engine" = podman ] && format=(--format docker)   # keeps HEALTHCHECK in the image
-cleanup() { "$engine" rm -f "$name" >/dev/null 2>&1 || true; }
+# one container per rm: podman 4.3 given a list with a container already gone removes none of them
+remove() { for c in "$@"; do "$engine" rm -f "$c" >/dev/null 2>&1 || true; done; }
+cleanup() { remove "$name"; }
 trap cleanup EXIT
 
 echo "== building $image with $engine"
@@ -73,7 +75,7 @@ echo "   crdb-cli: create, add-instance, remove-instance, delete finished; task 
 echo "== linked clusters: the linked example's client, east and west as names of one emulator"
 linked=$name-linked
 "$engine" run -d --name "$linked" "${init[@]}" -v "$PWD/examples/linked/clusters.json:/config/clusters.json:ro" "$image" --time-scale 10 --clusters /config/clusters.json >/dev/null
-trap 'cleanup; "$engine" rm -f "$linked" >/dev/null 2>&1 || true' EXIT
+trap 'remove "$name" "$linked"' EXIT
 for _ in $(seq 1 40); do
   if [ "$engine" = podman ]; then podman healthcheck run "$linked" >/dev/null 2>&1 && break
   else [ "$(docker inspect -f '{{.State.Health.Status}}' "$linked")" = healthy ] && break; fi
@@ -98,7 +100,7 @@ wait_healthy() {
 echo "== the health check follows the server wherever it listens: --port 9000, then --tls"
 for variant in port tls; do
   probed=$name-$variant
-  trap 'cleanup; "$engine" rm -f "$linked" "$name-port" "$name-tls" >/dev/null 2>&1 || true' EXIT
+  trap 'remove "$name" "$linked" "$name-port" "$name-tls"' EXIT
   if [ "$variant" = port ]; then args=(--port 9000); else args=(--tls); fi
   "$engine" run -d --name "$probed" "${init[@]}" "$image" "${args[@]}" >/dev/null
   wait_healthy "$probed" || { "$engine" logs "$probed" | tail -20; echo "FAIL: not healthy in 20 s with ${args[*]}"; exit 1; }
@@ -118,6 +120,9 @@ shown=$("$engine" run --rm "$image" --version 2>&1 >/dev/null)
 echo "$shown" | grep -q "^crdb-tasks-emulator $want_version (Redis Software $(echo "${want_rs%|*}" | sed 's/ /, /g'), default ${want_rs#*|})$" || { echo "$shown"; echo "FAIL: --version does not name the Redis Software versions"; exit 1; }
 echo "   version $want_version, Redis Software ${want_rs%|*} (default ${want_rs#*|})"
 
+echo "== two replicas behind HAProxy, each namespace on one (examples/scaling)"
+ENGINE=$engine IMAGE=$image DURATION=3 ROUNDS=2 bash scripts/test-docker-scaling.sh || { echo "FAIL: the scaling example (scripts/test-docker-scaling.sh)"; exit 1; }
+
 echo "== stopping it with SIGTERM"
 start=$(date +%s%N)
 "$engine" stop -t 10 "$name" >/dev/null
@@ -127,4 +132,4 @@ user=$("$engine" inspect -f '{{.Config.User}}' "$image")
 [ "$exit_code" = 0 ] || { echo "FAIL: exit code $exit_code after SIGTERM"; exit 1; }
 [ "$took_ms" -lt 10000 ] || { echo "FAIL: took ${took_ms} ms to stop"; exit 1; }
 [ "$user" = node ] || { echo "FAIL: the image runs as '$user', not node"; exit 1; }
-echo "PASS test:docker: healthy (also with --port 9000 and --tls), labels and --version right, task finished, 401 for a wrong password, compose client done, crdb-cli script done, linked clusters' client done, stopped with exit 0 in ${took_ms} ms, runs as $user"
+echo "PASS test:docker: healthy (also with --port 9000 and --tls), labels and --version right, task finished, 401 for a wrong password, compose client done, crdb-cli script done, linked clusters' client done, namespaces kept on one replica behind HAProxy, stopped with exit 0 in ${took_ms} ms, runs as $user"
