@@ -1,12 +1,17 @@
 // npm run soak [-- --seconds 300] : a bounded mixed load on loopback against the built server
 // (polls, lists, cancels, creates through /v1/crdbs and the control API, clock advances, a few
 // namespaces, and hostile patterns: unauthenticated floods, bodies past the limits) for a set
-// time. It fails (exit 1) on any unexpected status or connection error,
-// or when memory keeps growing after warming up; it prints its figures either way.
+// time, with --state-file (so it saves under the load); beside it a second server with --tls
+// takes idle and half-sent TLS connections while its health probe must keep answering. It fails
+// (exit 1) on any unexpected status or connection error, when memory keeps growing after warming
+// up, or when the saved state does not load; it prints its figures either way.
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
 import { Agent, request } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const argv = process.argv.slice(2)
 const SECONDS = Number(argv[argv.indexOf('--seconds') + 1] ?? 0) || 120
@@ -14,9 +19,17 @@ const WORKERS = 16
 const AUTH = `Basic ${Buffer.from('admin@example.com:admin').toString('base64')}`
 const agent = new Agent({ keepAlive: true, maxSockets: WORKERS })
 
-const port = await new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
-const child = spawn(process.execPath, [new URL('../dist/cli/main.js', import.meta.url).pathname, '--port', String(port), '--clock', 'real', '--time-scale', '50', '--max-tasks', '20000', '--result-ttl', '60'], { stdio: ['ignore', 'ignore', 'inherit'] })
+const freePort = () => new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
+const MAIN = new URL('../dist/cli/main.js', import.meta.url).pathname
+const dir = mkdtempSync(join(tmpdir(), 'soak-'))
+const stateFile = join(dir, 'state.json')
+const port = await freePort()
+const child = spawn(process.execPath, [MAIN, '--port', String(port), '--clock', 'real', '--time-scale', '50', '--max-tasks', '20000', '--result-ttl', '60', '--state-file', stateFile], { stdio: ['ignore', 'ignore', 'inherit'] })
 const base = `http://127.0.0.1:${port}`
+// the TLS server of the idle and half-sent connections
+const tlsPort = await freePort()
+const tlsChild = spawn(process.execPath, [MAIN, '--port', String(tlsPort), '--tls', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] })
+const httpsAgent = new HttpsAgent({ keepAlive: false, rejectUnauthorized: false })
 
 function call (method, path, body, options = {}) {
   return new Promise((resolve) => {
@@ -38,13 +51,43 @@ function call (method, path, body, options = {}) {
   })
 }
 
+/** GET /__emulator/health of the TLS server, over a new TLS connection. */
+function tlsHealth () {
+  return new Promise((resolve) => {
+    const req = httpsRequest(`https://127.0.0.1:${tlsPort}/__emulator/health`, { agent: httpsAgent }, (res) => {
+      let text = ''
+      res.on('data', (c) => { text += c })
+      res.on('end', () => resolve({ status: res.statusCode, json: text, shaped: true }))
+    })
+    req.setTimeout(10_000, () => req.destroy(new Error('timeout')))
+    req.on('error', (err) => resolve({ status: 0, error: err.message, shaped: false }))
+    req.end()
+  })
+}
+
 for (let i = 0; ; i++) {
-  if ((await call('GET', '/__emulator/health')).status === 200) break
-  if (i > 200) throw new Error('the server did not start')
+  if ((await call('GET', '/__emulator/health')).status === 200 && (await tlsHealth()).status === 200) break
+  if (i > 200) throw new Error('the servers did not start')
   await new Promise((resolve) => setTimeout(resolve, 50))
 }
 
-const rssMiB = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024)
+// idle TLS clients: up to 200 connections at a time that never start a handshake, or send half
+// a ClientHello and stop; each is dropped after 1 to 3 s (the server's handshake timeout is 10 s)
+const idle = new Set()
+let idleOpened = 0
+const idleTimer = setInterval(() => {
+  while (idle.size < 200) {
+    const socket = connect(tlsPort, '127.0.0.1')
+    idleOpened++
+    idle.add(socket)
+    socket.on('error', () => {})
+    socket.on('close', () => idle.delete(socket))
+    if (idleOpened % 2 === 0) socket.on('connect', () => socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00])))
+    setTimeout(() => socket.destroy(), 1000 + Math.random() * 2000)
+  }
+}, 100)
+
+const rssMiB = (proc) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))[1]) / 1024)
 const credentials = { username: 'admin@example.com', password: 'admin' }
 const crdb = { name: 'soak', instances: [{ cluster: { name: 'a', url: 'https://a:9443', credentials } }, { cluster: { name: 'b', url: 'https://b:9443', credentials } }] }
 const counts = new Map()
@@ -80,7 +123,8 @@ const ops = [
   [4, async () => note('unauth 404', await call('GET', `/nope/${Math.random()}?${'q=' + 'x'.repeat(2000) + '&'.repeat(1)}k=${'y'.repeat(2000)}`, undefined, { auth: null }), [401])],
   [2, async () => note('wrong password', await call('GET', '/v1/crdb_tasks', undefined, { auth: `Basic ${Buffer.from(`admin@example.com:${Math.random()}`).toString('base64')}` }), [401])],
   [1, async () => note('big body', await call('POST', '/v1/crdbs', { ...crdb, default_db_config: { note: 'x'.repeat(70 * 1024) } }), [413])],
-  [1, async () => note('text/plain', await call('POST', '/__emulator/reset', 'reset please', { type: 'text/plain' }), [415])]
+  [1, async () => note('text/plain', await call('POST', '/__emulator/reset', 'reset please', { type: 'text/plain' }), [415])],
+  [1, async () => note('tls health beside idle TLS clients', await tlsHealth(), [200])]
 ]
 const total = ops.reduce((n, [w]) => n + w, 0)
 const choose = () => { let r = Math.random() * total; for (const [w, op] of ops) { r -= w; if (r < 0) return op } return ops[0][1] }
@@ -89,7 +133,7 @@ const started = Date.now()
 const end = started + SECONDS * 1000
 const warm = started + Math.min(60_000, SECONDS * 1000 / 3)
 const samples = []
-const sampler = setInterval(() => samples.push({ t: Date.now(), rss: rssMiB() }), 1000)
+const sampler = setInterval(() => samples.push({ t: Date.now(), rss: rssMiB(child), tlsRss: rssMiB(tlsChild) }), 1000)
 await Promise.all(Array.from({ length: WORKERS }, async () => {
   while (Date.now() < end) {
     await choose()()
@@ -97,20 +141,38 @@ await Promise.all(Array.from({ length: WORKERS }, async () => {
   }
 }))
 clearInterval(sampler)
+clearInterval(idleTimer)
+for (const socket of idle) socket.destroy()
 const after = samples.filter((s) => s.t >= warm)
 const firstAfterWarm = after[0]?.rss ?? 0
 const peakAfterWarm = Math.max(...after.map((s) => s.rss))
 const last = after.at(-1)?.rss ?? 0
+const tlsFirst = after[0]?.tlsRss ?? 0
+const tlsPeak = Math.max(...after.map((s) => s.tlsRss))
 child.kill('SIGTERM')
+tlsChild.kill('SIGTERM')
 const code = await new Promise((resolve) => child.once('exit', resolve))
+const tlsCode = await new Promise((resolve) => tlsChild.once('exit', resolve))
+// what was saved under the load loads: valid JSON of the state file's shape, with the tasks
+let saved = 'missing'
+try {
+  const state = JSON.parse(readFileSync(stateFile, 'utf8'))
+  saved = `${Object.keys(state.namespaces).length} namespaces, ${state.namespaces.default.tasks.length} tasks in default`
+} catch (err) {
+  saved = `NOT LOADABLE: ${err.message}`
+}
+rmSync(dir, { recursive: true, force: true })
 
 const seconds = (Date.now() - started) / 1000
 console.log(`soak: ${SECONDS} s, ${WORKERS} workers, ${requests.toLocaleString('en-US')} requests (${Math.round(requests / seconds).toLocaleString('en-US')}/s)`)
-console.log(`  unexpected statuses: ${unexpected.length}, connection errors: ${errors}, exit code after SIGTERM: ${code}`)
+console.log(`  unexpected statuses: ${unexpected.length}, connection errors: ${errors}, exit code after SIGTERM: ${code} (TLS server: ${tlsCode})`)
 console.log(`  RSS MiB: after warm-up ${firstAfterWarm}, peak after warm-up ${peakAfterWarm}, at the end ${last}`)
+console.log(`  TLS server: ${idleOpened.toLocaleString('en-US')} idle or half-sent connections; RSS MiB after warm-up ${tlsFirst}, peak ${tlsPeak}`)
+console.log(`  the state file saved under the load: ${saved}`)
 console.log(`  statuses: ${[...counts].sort().map(([k, n]) => `${k} x${n}`).join(', ')}`)
 for (const u of unexpected) console.log(`  UNEXPECTED ${u}`)
 // flat memory: after warming up, no more than 25 % (and 40 MiB) above where it stood
-const grew = peakAfterWarm > firstAfterWarm * 1.25 && peakAfterWarm - firstAfterWarm > 40
+const grows = (first, peak) => peak > first * 1.25 && peak - first > 40
+const grew = grows(firstAfterWarm, peakAfterWarm) || grows(tlsFirst, tlsPeak)
 if (grew) console.log('  MEMORY GREW after warm-up')
-process.exit(unexpected.length === 0 && errors === 0 && code === 0 && !grew ? 0 : 1)
+process.exit(unexpected.length === 0 && errors === 0 && code === 0 && tlsCode === 0 && !grew && !saved.startsWith('NOT') && saved !== 'missing' ? 0 : 1)
