@@ -120,6 +120,9 @@ shown=$("$engine" run --rm "$image" --version 2>&1 >/dev/null)
 echo "$shown" | grep -q "^crdb-tasks-emulator $want_version (Redis Software $(echo "${want_rs%|*}" | sed 's/ /, /g'), default ${want_rs#*|})$" || { echo "$shown"; echo "FAIL: --version does not name the Redis Software versions"; exit 1; }
 echo "   version $want_version, Redis Software ${want_rs%|*} (default ${want_rs#*|})"
 
+echo "== Testcontainers: the crdb-tasks-emulator/testcontainers module starts the image through the engine's Docker API"
+ENGINE="$engine" IMAGE="$image" bash scripts/test-docker-testcontainers.sh || { echo "FAIL: the Testcontainers module (scripts/test-docker-testcontainers.sh)"; exit 1; }
+
 echo "== two replicas behind HAProxy, each namespace on one (examples/scaling)"
 ENGINE=$engine IMAGE=$image DURATION=3 ROUNDS=2 bash scripts/test-docker-scaling.sh || { echo "FAIL: the scaling example (scripts/test-docker-scaling.sh)"; exit 1; }
 
@@ -132,4 +135,4 @@ user=$("$engine" inspect -f '{{.Config.User}}' "$image")
 [ "$exit_code" = 0 ] || { echo "FAIL: exit code $exit_code after SIGTERM"; exit 1; }
 [ "$took_ms" -lt 10000 ] || { echo "FAIL: took ${took_ms} ms to stop"; exit 1; }
 [ "$user" = node ] || { echo "FAIL: the image runs as '$user', not node"; exit 1; }
-echo "PASS test:docker: healthy (also with --port 9000 and --tls), labels and --version right, task finished, 401 for a wrong password, compose client done, crdb-cli script done, linked clusters' client done, namespaces kept on one replica behind HAProxy, stopped with exit 0 in ${took_ms} ms, runs as $user"
+echo "PASS test:docker: healthy (also with --port 9000 and --tls), labels and --version right, task finished, 401 for a wrong password, compose client done, crdb-cli script done, linked clusters' client done, Testcontainers module done, namespaces kept on one replica behind HAProxy, stopped with exit 0 in ${took_ms} ms, runs as $user"
