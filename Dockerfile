@@ -50,4 +50,4 @@ EXPOSE 8080 9443
 HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 CMD ["node", "dist/cli/healthcheck.js"]
 STOPSIGNAL SIGTERM
 # node is PID 1 and handles SIGTERM itself: it finishes in-flight requests, saves the state, exits 0
-ENTRYPOINT ["node", "dist/cli/main.js"]
+ENTRYPOINT ["node", "dist/cli/entry.js"]

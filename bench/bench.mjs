@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --duration 10 --rounds 2] [-- --startup (only the start-up table)]
+// npm run bench [-- --quick] [-- --duration 10 --rounds 2] [-- --startup (only the start-up table)] [-- --poll (start-up and GET one task only)]
 //
 // Loads the BUILT emulator, started as a user starts it (a separate process, default settings:
 // request logs at info and the journal on), and in the same run two references: bare node:http
@@ -19,7 +19,7 @@ const DURATION = QUICK ? 1 : option('--duration', 5)
 const WARMUP = QUICK ? 0.5 : 2
 const ROUNDS = QUICK ? 1 : option('--rounds', 2)
 const CONNECTIONS = 50
-const MAIN = new URL('../dist/cli/main.js', import.meta.url).pathname
+const MAIN = new URL('../dist/cli/entry.js', import.meta.url).pathname
 const TARGETS = new URL('./targets/', import.meta.url).pathname
 
 async function freePort () {
@@ -149,9 +149,18 @@ async function timeToFirstAnswer (script, args) {
   return ms
 }
 
+/** Times `fn` `n` times after `warm` calls; the median, ms. */
+async function medianMs (fn, n, warm = Math.min(n, 50)) {
+  for (let i = 0; i < warm; i++) await fn()
+  const times = []
+  for (let i = 0; i < n; i++) { const t = performance.now(); await fn(); times.push(performance.now() - t) }
+  return median(times)
+}
+
+const startup = { rows: [], goals: [] }
 async function startupRows () {
   const n = QUICK ? 2 : 10
-  const out = []
+  const out = startup.rows
   const pairs = async (name, refName, ref, target, first) => {
     const a = []
     const b = []
@@ -160,11 +169,13 @@ async function startupRows () {
     const range = `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`
     out.push({ what: name, target: refName, ms: median(a), ratio: '1.00' })
     if (first !== undefined) out.push({ what: name, target: first.name, ms: first.ms, ratio: (first.ms / median(a)).toFixed(2) })
-    out.push({ what: name, target: first === undefined ? 'node dist/cli/main.js --clock manual' : 'createEmulator(), each later one', ms: median(b), ratio: `${median(ratios).toFixed(2)} (${range})` })
+    out.push({ what: name, target: first === undefined ? 'node dist/cli/entry.js --clock manual' : 'createEmulator(), each later one', ms: median(b), ratio: `${median(ratios).toFixed(2)} (${range})` })
+    return { ref: median(a), target: median(b), ratio: median(ratios), range }
   }
   await timeToFirstAnswer(`${TARGETS}http-listen.mjs`, []) // warm the file cache
   await timeToFirstAnswer(MAIN, ['--clock', 'manual'])
-  await pairs('CLI start to first answer', 'bare node:http listen', () => timeToFirstAnswer(`${TARGETS}http-listen.mjs`, []), () => timeToFirstAnswer(MAIN, ['--clock', 'manual']))
+  const cli = await pairs('CLI start to first answer', 'bare node:http listen', () => timeToFirstAnswer(`${TARGETS}http-listen.mjs`, []), () => timeToFirstAnswer(MAIN, ['--clock', 'manual']))
+  startup.goals.push({ what: 'CLI start to first answer', target: 'node dist/cli/entry.js --clock manual', value: `${Math.round(cli.target)} ms`, reference: `bare node:http listen, ${Math.round(cli.ref)} ms`, ratio: `${cli.ratio.toFixed(2)}x (${cli.range})`, goal: '<= 3x' })
 
   const t0 = performance.now()
   const { createEmulator } = await import('../dist/lib/index.js')
@@ -173,17 +184,58 @@ async function startupRows () {
   const { startFastifyApp } = await import('./targets/fastify-app.mjs')
   await (await startFastifyApp()).close()
   const timed = (fn) => async () => { const t = performance.now(); await (await fn()).close(); return performance.now() - t }
-  await pairs('in-process start to listening', 'bare Fastify app, build + listen', timed(startFastifyApp), timed(() => createEmulator()), { name: 'createEmulator(), the first (with its imports)', ms: first })
-  return out
+  const lib = await pairs('in-process start to listening', 'bare Fastify app, build + listen', timed(startFastifyApp), timed(() => createEmulator()), { name: 'createEmulator(), the first (with its imports)', ms: first })
+  startup.goals.push({ what: 'createEmulator(), each later one', target: 'createEmulator() + close()', value: `${lib.target.toFixed(1)} ms`, reference: `bare Fastify app build + listen + close, ${lib.ref.toFixed(1)} ms`, ratio: `${lib.ratio.toFixed(2)}x (${lib.range})`, goal: '<= 5x' })
+
+  // reset: the reset itself (what POST /__emulator/reset does, in this process, to a namespace
+  // with 10 tasks, a fault rule and 10 journal entries), and the handle's reset(), which goes
+  // over loopback HTTP like every handle call, against the same fetch to the bare Fastify route
+  const k = QUICK ? 50 : 2000
+  const { resetCluster } = await import('../dist/emulator/cluster.js')
+  const { loadConfig } = await import('../dist/cli/config.js')
+  const { assemble } = await import('../dist/cli/assemble.js')
+  const { registry } = await assemble(loadConfig(['--clock', 'manual', '--seed', 'bench'], {}).config)
+  const cluster = registry.find('default')
+  const fill = () => {
+    for (let i = 0; i < 10; i++) cluster.engine.create({ id: `r-${i}` })
+    cluster.faults.add({ match: { method: 'GET', path: '/v1/crdb_tasks/*' }, action: { status: 500, error_code: 'x', description: 'x' } })
+    for (let i = 0; i < 10; i++) cluster.journal.record({ method: 'GET', path: '/v1/crdb_tasks', query: {}, status: 200, user: null, cluster: 'c', at: 0, duration_ms: 0 })
+  }
+  const times = []
+  for (let i = 0; i < k; i++) { fill(); const t = performance.now(); resetCluster(cluster); times.push(performance.now() - t) }
+  const itself = median(times.slice(Math.min(50, k >> 1)))
+  const emulator = await createEmulator()
+  const viaHandle = await medianMs(() => emulator.reset(), k)
+  const viaHttp = await medianMs(async () => {
+    const res = await fetch(`${emulator.url}/__emulator/reset`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: '{"keep":[]}' })
+    await res.arrayBuffer()
+  }, k)
+  const app = await startFastifyApp()
+  const { port } = app.server.address()
+  const bare = await medianMs(async () => { const res = await fetch(`http://127.0.0.1:${port}/v1/crdb_tasks/x`, { headers: { authorization: AUTH } }); await res.arrayBuffer() }, k)
+  await app.close()
+  await emulator.close()
+  out.push({ what: 'reset()', target: 'bare Fastify route, one fetch round trip', ms: bare, ratio: '1.00', digits: 3 })
+  out.push({ what: 'reset()', target: 'the reset itself (resetCluster, 10 tasks, in process)', ms: itself, ratio: (itself / bare).toFixed(2), digits: 3 })
+  out.push({ what: 'reset()', target: 'emulator.reset(), in-process handle', ms: viaHandle, ratio: (viaHandle / bare).toFixed(2), digits: 3 })
+  out.push({ what: 'reset()', target: 'POST /__emulator/reset over loopback (fetch)', ms: viaHttp, ratio: (viaHttp / bare).toFixed(2), digits: 3 })
+  startup.goals.push({ what: 'reset()', target: 'emulator.reset() in process; POST /__emulator/reset over HTTP', value: `${viaHandle.toFixed(3)} ms; ${viaHttp.toFixed(3)} ms`, reference: `one fetch round trip to the bare Fastify route, ${bare.toFixed(3)} ms`, ratio: `${(viaHandle / bare).toFixed(2)}x; ${(viaHttp / bare).toFixed(2)}x`, goal: '<= 0.5 ms' })
 }
 
-const startup = await startupRows()
+await startupRows()
 const printStartup = () => {
   const startupHeader = ['start-up', 'target', 'ms (median)', 'x reference (range)']
-  console.log(`\n${[startupHeader, startupHeader.map(() => '---'), ...startup.map((r) => [r.what, r.target, Math.round(r.ms), r.ratio])].map((cells) => `| ${cells.join(' | ')} |`).join('\n')}`)
+  console.log(`\n${[startupHeader, startupHeader.map(() => '---'), ...startup.rows.map((r) => [r.what, r.target, r.digits === undefined ? Math.round(r.ms) : r.ms.toFixed(r.digits), r.ratio])].map((cells) => `| ${cells.join(' | ')} |`).join('\n')}`)
+}
+/** The issue's goals, each with its reference from this run. */
+const printGoals = (more = []) => {
+  const header = ['goal', 'target', 'measured', 'reference (same run)', 'ratio', 'goal is']
+  const goals = [...startup.goals, ...more]
+  console.log(`\n${[header, header.map(() => '---'), ...goals.map((g) => [g.what, g.target, g.value, g.reference, g.ratio, g.goal])].map((cells) => `| ${cells.join(' | ')} |`).join('\n')}`)
 }
 if (argv.includes('--startup')) {
   printStartup()
+  printGoals()
   process.exit(0)
 }
 
@@ -204,8 +256,9 @@ console.error(`bench: ${QUICK ? 'quick smoke run' : `${DURATION} s runs, ${ROUND
   for (const s of [ref, fastify, info, warn]) await stop(s)
 }
 
+const ALL = !argv.includes('--poll')
 // 2. the list, with 10, 1 000 and 10 000 live tasks (QUICK: 10 only)
-for (const size of QUICK ? [10] : [10, 1000, 10_000]) {
+for (const size of !ALL ? [] : QUICK ? [10] : [10, 1000, 10_000]) {
   const ref = await start('node:http', `${TARGETS}node-http.mjs`, [], { LIST_SIZE: String(size) })
   const emu = await startEmulator('emulator (defaults)', ['--clock', 'manual'])
   await api(emu, 'PUT', '/__emulator/state', { namespaces: { default: { tasks: finishedTasks(size, 'task-') } } })
@@ -214,7 +267,7 @@ for (const size of QUICK ? [10] : [10, 1000, 10_000]) {
 }
 
 // 3. cancel: a fresh queued task each call
-{
+if (ALL) {
   const ref = await start('node:http', `${TARGETS}node-http.mjs`)
   const emu = await startEmulator('emulator (defaults)', ['--clock', 'manual'])
   const perRun = Math.ceil(30_000 * (Math.max(DURATION, WARMUP) + 1))
@@ -230,7 +283,7 @@ for (const size of QUICK ? [10] : [10, 1000, 10_000]) {
 }
 
 // 4. mixed polls: 10 000 tasks advancing under a real clock x100 (QUICK: 1 000)
-{
+if (ALL) {
   const n = QUICK ? 1000 : 10_000
   const ref = await start('node:http', `${TARGETS}node-http.mjs`)
   const emu = await startEmulator('emulator (defaults)', ['--clock', 'real', '--time-scale', '100'])
@@ -243,7 +296,7 @@ for (const size of QUICK ? [10] : [10, 1000, 10_000]) {
 }
 
 // 5. namespaces: 100 namespaces x 100 tasks, polls spread over all of them (QUICK: 10 x 10)
-{
+if (ALL) {
   const ns = QUICK ? 10 : 100
   const per = QUICK ? 10 : 100
   const ref = await start('node:http', `${TARGETS}node-http.mjs`)
@@ -259,5 +312,8 @@ const table = [header, header.map(() => '---'), ...rows.map((r) => [r.workload, 
 console.log(table.map((cells) => `| ${cells.join(' | ')} |`).join('\n'))
 printStartup()
 const fastifyRow = rows.find((r) => r.target === 'fastify minimal')
-const infoRow = rows.find((r) => r.workload === 'GET one task' && r.target === 'emulator (defaults)')
-if (fastifyRow !== undefined && infoRow !== undefined) console.log(`\nGET one task, emulator with default settings vs the minimal Fastify route: ${(infoRow.ratio / fastifyRow.ratio).toFixed(2)}x`)
+const pollGoals = [['emulator (defaults)', 'GET one task, default settings (request log on)'], ['emulator --log-level warn', 'GET one task, --log-level warn']].map(([target, what]) => {
+  const row = rows.find((r) => r.workload === 'GET one task' && r.target === target)
+  return { what, target, value: `${Math.round(row.rps).toLocaleString('en-US')} req/s`, reference: `fastify minimal (basic auth, response schema, logger off), ${Math.round(fastifyRow.rps).toLocaleString('en-US')} req/s`, ratio: `${(row.ratio / fastifyRow.ratio).toFixed(2)}x`, goal: '>= 1.0x' }
+})
+printGoals(pollGoals)

@@ -87,7 +87,7 @@ for (const n of QUICK ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]) {
 {
   const port = await new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
   const t0 = performance.now()
-  const child = spawn(process.execPath, [new URL('../dist/cli/main.js', import.meta.url).pathname, '--port', String(port), '--log-level', 'warn'], { stdio: 'ignore' })
+  const child = spawn(process.execPath, [new URL('../dist/cli/entry.js', import.meta.url).pathname, '--port', String(port), '--log-level', 'warn'], { stdio: 'ignore' })
   for (;;) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/__emulator/health`)

@@ -7,6 +7,7 @@ import { singleCluster, type Topology } from '../emulator/topology.js'
 import { LATEST_RS_VERSION, RS_VERSIONS, type RsVersionName } from '../emulator/versions.js'
 import { ApiError, createErrorHandler, createNotFoundHandler, formatSchemaErrors, handleClientError, handleFrameworkError } from './errors.js'
 import { registerOpenApi } from './openapi.js'
+import { createSchemaCompilers } from './schema-compilers.js'
 import { MAX_CONNECTIONS, SERVER_OPTIONS, TLS_OPTIONS } from './server-options.js'
 import { indexRoutes } from './route-index.js'
 import { clusterRoutes } from './routes/cluster.js'
@@ -44,6 +45,11 @@ export interface AppDeps {
   requestTimeoutMs?: number
   /** Serve HTTPS with this key and certificate (PEM). */
   https?: { key: string, cert: string }
+  /**
+   * When the routes' schemas are compiled: `lazy` (default), on each route's first request, once
+   * per process (see schema-compilers.ts); `ready`, all of them when the app gets ready.
+   */
+  compileSchemas?: 'lazy' | 'ready'
 }
 
 /** How deep a JSON body may nest objects and arrays. */
@@ -78,6 +84,7 @@ export const BODY_LIMIT = 1024 * 1024
  * `app.inject`) decides that.
  */
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
+  const compilers = createSchemaCompilers()
   const app = Fastify({
     // Node checks request and header timeouts on this interval (30 s by default)
     ...(deps.https === undefined ? { http: SERVER_OPTIONS } : { https: { ...deps.https, ...SERVER_OPTIONS, ...TLS_OPTIONS } }),
@@ -92,10 +99,12 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 1024 },
     // `/ns/{name}/...` is `...` in namespace `name`: routes, faults and the journal see no prefix
     rewriteUrl: (req) => stripNamespace(req.url ?? '/'),
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
+    // Fastify's own compilers, run once per process and on first use (Ajv's options are there)
+    schemaController: compilers.schemaController,
     schemaErrorFormatter: formatSchemaErrors
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance
 
+  if (deps.compileSchemas === 'ready') app.addHook('onReady', async () => { compilers.compileAll() })
   app.server.headersTimeout = Math.ceil((deps.requestTimeoutMs ?? 30_000) / 3)
   app.server.maxConnections = MAX_CONNECTIONS
   app.setErrorHandler(createErrorHandler(deps.clusterName))

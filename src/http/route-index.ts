@@ -10,6 +10,17 @@ declare module 'fastify' {
   }
 }
 
+// a route's pattern is made once per process, not again for every app (createEmulator in a suite)
+const patterns = new Map<string, RegExp>()
+function patternOf (url: string): RegExp {
+  let pattern = patterns.get(url)
+  if (pattern === undefined) {
+    pattern = new RegExp(`^${url.split('/').map((part) => part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')}$`)
+    patterns.set(url, pattern)
+  }
+  return pattern
+}
+
 /**
  * Keeps the routes as they are registered, so that a request for a known path with another
  * method gets 405 and an `Allow` header rather than 404.
@@ -19,10 +30,10 @@ export function indexRoutes (app: FastifyInstance): (path: string) => string[] {
   const list: RouteEntry[] = []
   app.decorate('routeList', list)
   app.addHook('onRoute', (route) => {
-    const source = `^${route.url.split('/').map((part) => part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')}$`
-    let entry = routes.find((r) => r.pattern.source === source)
+    const pattern = patternOf(route.url)
+    let entry = routes.find((r) => r.pattern === pattern)
     if (entry === undefined) {
-      entry = { pattern: new RegExp(source), methods: new Set() }
+      entry = { pattern, methods: new Set() }
       routes.push(entry)
     }
     const permission = (route.config as { permission?: string } | undefined)?.permission ?? null

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { pino } from 'pino'
 import type { FaultRuleInput } from '../emulator/faults.js'
-import { makeHandle, type Emulator } from './handle.js'
+import { makeHandle, type Emulator, type LocalCalls } from './handle.js'
 import { Transport } from './transport.js'
 import { EmulatorClient } from './client.js'
 import { topologyOf } from '../emulator/topology.js'
@@ -26,6 +26,8 @@ import type { ClockMode } from '../engine/clock.js'
 import type { Durations } from '../engine/engine.js'
 import { assemble } from '../cli/assemble.js'
 import type { User } from '../emulator/users.js'
+import { RESET_KEEPABLE, resetCluster, type ResetKeepable } from '../emulator/cluster.js'
+import { DEFAULT_NAMESPACE, type NamespaceRegistry } from '../emulator/namespaces.js'
 import type { RsVersionName } from '../emulator/versions.js'
 
 export { EmulatorClient, type MutationOptions } from './client.js'
@@ -133,7 +135,7 @@ export async function createEmulator (options: EmulatorOptions = {}): Promise<Em
   if (missing !== undefined) {
     throw new Error(`Failed to create the emulator: no user of cluster ${missing.name} has the admin role, so its control API is out of reach. Add one to \`users\`.`)
   }
-  const { app } = await assemble(config, {
+  const { app, registry } = await assemble(config, {
     ...(logger === undefined ? {} : { logger }),
     ...(options.faults === undefined ? {} : { faults: options.faults }),
     ...(topology === undefined ? {} : { topology })
@@ -148,7 +150,28 @@ export async function createEmulator (options: EmulatorOptions = {}): Promise<Em
   }
   const admin = adminOf(members[0]?.users ?? []) as User
   const http = new Transport({ url, username: admin.email, password: admin.password })
-  return makeHandle(http, http, 'default', async () => { await app.close() }, clusters)
+  let closed = false
+  // with a logger, the reset goes over HTTP, so that it logs its request line as before
+  const local = logger === undefined ? localCalls(registry, () => closed) : undefined
+  return makeHandle(http, http, 'default', async () => { closed = true; await app.close() }, clusters, local)
+}
+
+/**
+ * The handle's calls that an emulator in this process answers directly. Only a request the
+ * server would take with a 204 is done here: a `keep` the body's schema refuses, or a closed
+ * emulator, goes over HTTP and fails as it always has.
+ */
+function localCalls (registry: NamespaceRegistry, isClosed: () => boolean): LocalCalls {
+  const keepable = new Set<unknown>(RESET_KEEPABLE)
+  return {
+    reset: (keep) => {
+      if (isClosed() || !Array.isArray(keep) || !keep.every((k) => keepable.has(k)) || new Set(keep).size !== keep.length) return false
+      const cluster = registry.find(DEFAULT_NAMESPACE)
+      if (cluster === undefined) return false
+      resetCluster(cluster, keep as ResetKeepable[])
+      return true
+    }
+  }
 }
 
 /** A namespace of its own on a running emulator, so that parallel suites never meet. */

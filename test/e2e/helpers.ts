@@ -3,8 +3,8 @@ import { once } from 'node:events'
 import { request as httpsRequest } from 'node:https'
 import { fileURLToPath } from 'node:url'
 
-// The built server, started as a user starts it (`npm start` runs `node dist/cli/main.js` after building).
-export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+// The built server, started as a user starts it (`npm start` runs `node dist/cli/entry.js` after building).
+export const MAIN = fileURLToPath(new URL('../../dist/cli/entry.js', import.meta.url))
 export const AUTH = `Basic ${Buffer.from('admin@example.com:admin').toString('base64')}`
 
 export interface Server {

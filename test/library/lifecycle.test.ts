@@ -75,6 +75,27 @@ describe('reset()', () => {
     expect(Date.parse((await emulator.clock.get()).now) - start).toBe(60_000)
   })
 
+  it('answers in this process as POST /__emulator/reset does: a keep it refuses, and a closed emulator, still fail', async () => {
+    const emulator = await createEmulator()
+    await emulator.tasks.create({ id: 'gone' })
+    await emulator.reset({ keep: [] })
+    expect(await emulator.client.listTasks()).toEqual([])
+    // what the body's schema refuses is the server's 400, as before
+    await expect(emulator.reset({ keep: ['tasks' as never] })).rejects.toMatchObject({ status: 400, errorCode: 'invalid_request' })
+    await expect(emulator.reset({ keep: ['clock', 'clock'] })).rejects.toMatchObject({ status: 400, errorCode: 'invalid_request' })
+    await emulator.close()
+    await expect(emulator.reset()).rejects.toThrow()
+  })
+
+  it('with a logger, goes over HTTP and logs its request line', async () => {
+    const lines: string[] = []
+    const { pino } = await import('pino')
+    const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(line) } })
+    await using emulator = await createEmulator({ logger })
+    await emulator.reset()
+    expect(lines.map((l) => JSON.parse(l) as { url?: string }).filter((l) => l.url === '/__emulator/reset')).toHaveLength(1)
+  })
+
   it('resets a namespace on a running emulator, and nothing of the others', async () => {
     await using shared = await createEmulator()
     await using a = await createEmulator({ url: shared.url })
