@@ -22,7 +22,7 @@ const TASKS = option('--tasks', QUICK ? 10_000 : 100_000)
 const DURATION = QUICK ? 1 : option('--duration', 10)
 const ROUNDS = QUICK ? 1 : option('--rounds', 2)
 const CONNECTIONS = 20
-const MAIN = new URL('../dist/cli/main.js', import.meta.url).pathname
+const MAIN = new URL('../dist/cli/entry.js', import.meta.url).pathname
 const dir = mkdtempSync(join(tmpdir(), 'bench-saves-'))
 
 async function freePort () {

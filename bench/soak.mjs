@@ -20,7 +20,7 @@ const AUTH = `Basic ${Buffer.from('admin@example.com:admin').toString('base64')}
 const agent = new Agent({ keepAlive: true, maxSockets: WORKERS })
 
 const freePort = () => new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
-const MAIN = new URL('../dist/cli/main.js', import.meta.url).pathname
+const MAIN = new URL('../dist/cli/entry.js', import.meta.url).pathname
 const dir = mkdtempSync(join(tmpdir(), 'soak-'))
 const stateFile = join(dir, 'state.json')
 const port = await freePort()

@@ -92,13 +92,14 @@ function beyondEngine (cluster: FakeCluster): Pick<ClusterState, 'faults' | 'clu
 }
 
 /**
- * `exportClusterState` as JSON text in pieces whose concatenation is the object: each task's
- * record one piece (see `Engine.exportForSave`), the tasks last.
+ * `exportClusterState` as JSON text in pieces (a `Text` of state-file.ts): the object but its
+ * tasks, then the tasks' records as the engine keeps them (see `Engine.exportForSave`), a list
+ * to write separated by commas.
  */
-export function exportClusterText (cluster: FakeCluster): string[] {
+export function exportClusterText (cluster: FakeCluster): Array<string | readonly string[]> {
   const { head, tasks } = cluster.engine.exportForSave()
   const text = JSON.stringify({ ...head, ...beyondEngine(cluster) })
-  return [`${text.slice(0, -1)},"tasks":[`, ...tasks.map((task, i) => i === 0 ? task : `,${task}`), ']}']
+  return [`${text.slice(0, -1)},"tasks":[`, tasks, ']}']
 }
 
 /** Loads a state into a fake cluster; throws `StateError` and changes nothing when it cannot. */

@@ -123,13 +123,13 @@ export class NamespaceRegistry {
   }
 
   /**
-   * `exportState()` as JSON text in pieces, for the state file: the same state (the tasks come
-   * last in each namespace), taken now at little cost (see `Engine.exportForSave`), to be written
-   * piece by piece without holding up requests.
+   * `exportState()` as JSON text in pieces (a `Text` of state-file.ts), for the state file: the
+   * same state (the tasks come last in each namespace), taken now at little cost (see
+   * `Engine.exportForSave`), to be written piece by piece without holding up requests.
    */
-  exportStateText (): string[] {
+  exportStateText (): Array<string | readonly string[]> {
     const head = JSON.stringify({ format: STATE_FORMAT, saved_at: new Date(systemTime()).toISOString() })
-    const pieces = [`${head.slice(0, -1)},"namespaces":{`]
+    const pieces: Array<string | readonly string[]> = [`${head.slice(0, -1)},"namespaces":{`]
     for (const [i, ns] of this.list().entries()) {
       pieces.push(`${i === 0 ? '' : ','}${JSON.stringify(ns.name)}:`)
       for (const piece of exportClusterText(ns.cluster)) pieces.push(piece)

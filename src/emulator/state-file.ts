@@ -35,11 +35,15 @@ export function readStateFile (path: string, what: '--state-file' | '--fixtures'
  */
 const tempName = (path: string): string => `${path}.${randomUUID()}.tmp`
 
-/** Text to write: one string, or pieces to write one after another (a state of many tasks). */
-export type Text = string | readonly string[]
+/**
+ * Text to write: one string, or pieces to write one after another, where a piece that is an
+ * array is a list of JSON values to write separated by commas (the tasks of a state, taken
+ * as they are kept, with no copy).
+ */
+export type Text = string | ReadonlyArray<string | readonly string[]>
 
-/** About this much text goes into one write, so that a big save leaves room for requests between writes. */
-const WRITE_BYTES = 1 << 20
+/** About this much text goes into one write, so that a big save leaves room for requests between writes (and each batch is a small string, cheap to collect). */
+const WRITE_BYTES = 1 << 16
 
 /** Groups the pieces into writes of about `WRITE_BYTES`. */
 function * batches (text: Text): Generator<string> {
@@ -49,7 +53,7 @@ function * batches (text: Text): Generator<string> {
   }
   let batch: string[] = []
   let length = 0
-  for (const piece of text) {
+  const add = function * (piece: string): Generator<string> {
     batch.push(piece)
     length += piece.length
     if (length >= WRITE_BYTES) {
@@ -58,7 +62,19 @@ function * batches (text: Text): Generator<string> {
       length = 0
     }
   }
+  for (const piece of text) {
+    if (typeof piece === 'string') {
+      yield * add(piece)
+      continue
+    }
+    for (const [i, value] of piece.entries()) yield * add(i === 0 ? value : `,${value}`)
+  }
   if (batch.length > 0) yield batch.join('')
+}
+
+/** The whole text, as one string (what a save writes). */
+export function joinText (text: Text): string {
+  return [...batches(text)].join('')
 }
 
 /** Makes a rename in `dir` durable: the directory's entry is synced too (where the system can). */

@@ -9,7 +9,7 @@ import { isEnded, type WireStatus } from './phases.js'
 import { createSeededRandom, systemRandom, type Random } from './random.js'
 import type { EngineState } from './records-schema.js'
 import { taskNotFound, type Refusal, type Result } from './refusals.js'
-import { headOf, loadState, RecordTexts, snapshotOf } from './snapshot.js'
+import { forgetSavedText, headOf, loadState, savedTextOf, snapshotOf } from './snapshot.js'
 import { amendTask, makeTaskDefaults, newTask, taskKey, type Task, type TaskAmendment, type TaskDefaults, type TaskSpec } from './task.js'
 import { runUntil, runUntilIdle, type RunHost } from './run-until.js'
 import { Timeline } from './timeline.js'
@@ -39,8 +39,6 @@ export class Engine {
   private readonly timeline = new Timeline()
   private readonly lifecycle: Lifecycle
   private budget: TaskBudget
-  /** Each task's state-file record as text, for saves (`exportForSave`). */
-  private readonly texts = new RecordTexts()
   private readonly defaults: TaskDefaults
   private readonly listeners = new Set<EngineListener>()
   private readonly runHost: RunHost
@@ -62,7 +60,7 @@ export class Engine {
       judge: (task) => options.judge?.(task, task.crdbGuid === null ? undefined : this.crdbs.get(task.crdbGuid)),
       log: (task, entry) => {
         task.history = [...task.history, entry]
-        this.texts.forget(task)
+        forgetSavedText(task)
         this.notify({ kind: 'history', task, entry })
       },
       expire: (task) => {
@@ -158,7 +156,7 @@ export class Engine {
     const task = this.tasks.get(taskKey(owner, id))
     if (task === undefined) return taskNotFound(id)
     task.resultTtl = seconds
-    this.texts.forget(task)
+    forgetSavedText(task)
     if (isEnded(task.phase)) {
       task.expiresAt = this.clock.now() + seconds * 1000
       this.timeline.expireAt(task)
@@ -199,7 +197,7 @@ export class Engine {
     const task = this.activeTask(id, owner, 'it can no longer be changed')
     if (!('id' in task)) return task
     if (amendTask(task, amendment, this.clock.now(), this.defaults)) this.timeline.plan(task)
-    this.texts.forget(task)
+    forgetSavedText(task)
     this.notify({ kind: 'changed', what: `settings of task ${id}` })
     // a phase whose new duration is already over ends now, with the rest of the amendment applied
     this.settle()
@@ -289,7 +287,9 @@ export class Engine {
    */
   exportForSave (): { head: Omit<EngineState, 'tasks'>, tasks: string[] } {
     this.settle()
-    return { head: headOf(this.clock, this.crdbs.list()), tasks: Array.from(this.tasks.values(), (task) => this.texts.of(task)) }
+    const tasks: string[] = []
+    for (const task of this.tasks.values()) tasks.push(savedTextOf(task))
+    return { head: headOf(this.clock, this.crdbs.list()), tasks }
   }
 
   /**
@@ -300,7 +300,7 @@ export class Engine {
   * prepareSave (batch = 1000): Generator<void> {
     let made = 0
     for (const task of this.tasks.values()) {
-      this.texts.of(task)
+      savedTextOf(task)
       if (++made % batch === 0) yield
     }
   }

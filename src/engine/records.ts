@@ -160,6 +160,7 @@ export function recordToTask (rec: TaskRecord, ctx: RecordContext, where: string
     pendingCancel: rec.pending_cancel == null ? null : { at: at(rec.pending_cancel.at, 'pending_cancel.at') as number, force: rec.pending_cancel.force },
     change: rec.change ?? null,
     history,
+    savedText: undefined,
     dueAt: 0,
     dueSeq: 0,
     heapIndex: -1

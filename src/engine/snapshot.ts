@@ -20,25 +20,18 @@ export function headOf (clock: Clock, crdbs: Iterable<Crdb>): Omit<EngineState, 
 }
 
 /**
- * Each task's record as JSON text, made again only after the engine said the task changed
- * (`forget`): a save of many tasks then costs about as much as the tasks that changed since the
- * last save, and the texts taken at one moment are a consistent state whenever they are written.
+ * A task's record as JSON text, kept on the task until the engine says it changed
+ * (`forgetSavedText`): a save of many tasks then costs about as much as the tasks that changed
+ * since the last save, and the texts taken at one moment are a consistent state whenever they
+ * are written.
  */
-export class RecordTexts {
-  private readonly texts = new WeakMap<Task, string>()
+export function savedTextOf (task: Task): string {
+  task.savedText ??= JSON.stringify(taskToRecord(task))
+  return task.savedText
+}
 
-  forget (task: Task): void {
-    this.texts.delete(task)
-  }
-
-  of (task: Task): string {
-    let text = this.texts.get(task)
-    if (text === undefined) {
-      text = JSON.stringify(taskToRecord(task))
-      this.texts.set(task, text)
-    }
-    return text
-  }
+export function forgetSavedText (task: Task): void {
+  task.savedText = undefined
 }
 
 /** A state read and checked, ready to replace an engine's: applying it cannot fail. */

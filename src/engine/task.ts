@@ -92,6 +92,8 @@ export interface Task extends Scheduled {
   pendingCancel: { at: number, force: boolean } | null
   /** Replaced, never grown in place: an exact-size array costs a copy of a few entries, a grown one a dozen empty slots. */
   history: readonly HistoryEntry[]
+  /** The task's state-file record as JSON text, made by a save and dropped by every change (see snapshot.ts). */
+  savedText: string | undefined
 }
 
 export const toMs = (seconds: number | null | undefined): number | null =>
@@ -168,6 +170,7 @@ export function newTask (spec: TaskSpec, id: string, crdbGuid: string | null, no
     pendingCancel: null,
     change,
     history: NO_HISTORY,
+    savedText: undefined,
     dueAt: 0,
     dueSeq: 0,
     heapIndex: -1

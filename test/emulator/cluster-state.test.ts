@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { exportClusterState, importClusterState, type ClusterOptions, type FakeCluster } from '../../src/emulator/cluster.js'
 import { NamespaceRegistry } from '../../src/emulator/namespaces.js'
+import { joinText } from '../../src/emulator/state-file.js'
 import { StateError } from '../../src/engine/records.js'
 import type { FaultRequest, FaultRuleInput } from '../../src/emulator/faults.js'
 import { STATE_FORMAT, type ClusterState, type State } from '../../src/emulator/state-schema.js'
@@ -203,7 +204,7 @@ describe('the state file\'s text (exportStateText)', () => {
     expect([...other.engine.listCrdbs()]).toHaveLength(1)
     const empty = registry.obtain('empty')
     expect(empty.ok).toBe(true)
-    const text = registry.exportStateText().join('')
+    const text = joinText(registry.exportStateText())
     expect(parsed(text)).toEqual(withoutWallClock(viaJson(registry.exportState())))
     expect(Object.keys(parsed(text).namespaces)).toEqual(['default', 'other', 'empty'])
 
@@ -216,12 +217,12 @@ describe('the state file\'s text (exportStateText)', () => {
   it('shows each change of a task made after an earlier save (texts kept from one save to the next are never stale)', () => {
     const registry = busyRegistry()
     const engine = registry.default.engine
-    const first = parsed(registry.exportStateText().join(''))
+    const first = parsed(joinText(registry.exportStateText()))
     engine.advance(3) // a, running since 2 s, moves on to commit
     engine.retain('a', 42)
     engine.amend('b', { outcome: 'failed' })
     engine.cancel('b', false)
-    const second = parsed(registry.exportStateText().join(''))
+    const second = parsed(joinText(registry.exportStateText()))
     expect(second).not.toEqual(first)
     expect(second).toEqual(withoutWallClock(viaJson(registry.exportState())))
   })
@@ -237,7 +238,7 @@ describe('the state file\'s text (exportStateText)', () => {
     let turns = 1
     while (parts.next().done === false) turns++
     expect(turns).toBe(2)
-    const text = registry.exportStateText().join('')
+    const text = joinText(registry.exportStateText())
     expect(parsed(text)).toEqual(withoutWallClock(viaJson(registry.exportState())))
     const saved = (JSON.parse(text) as State).namespaces.default?.tasks ?? []
     expect(saved.find((t) => t.id === 't5')?.outcome).toBe('failed')

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { writeFileAtomic, writeFileAtomicSync } from '../../src/emulator/state-file.js'
+import { joinText, writeFileAtomic, writeFileAtomicSync } from '../../src/emulator/state-file.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'state-file-'))
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
@@ -29,6 +29,17 @@ describe('writing the state file in pieces', () => {
     expect(readFileSync(path, 'utf8')).toBe(whole)
     writeFileAtomicSync(path, '')
     expect(readFileSync(path, 'utf8')).toBe('')
+  })
+
+  it('writes a list piece as JSON values separated by commas, across writes', async () => {
+    const path = join(dir, 'list.json')
+    const values = Array.from({ length: 500 }, (_, i) => JSON.stringify({ i, pad: 'p'.repeat(300) }))
+    await writeFileAtomic(path, ['{"a":[', values, '],"b":[', [], '],"c":[', ['1'], ']}'])
+    const back = JSON.parse(readFileSync(path, 'utf8')) as { a: Array<{ i: number }>, b: unknown[], c: number[] }
+    expect(back.a.map((v) => v.i)).toEqual(values.map((_, i) => i))
+    expect(back.b).toEqual([])
+    expect(back.c).toEqual([1])
+    expect(joinText(['{"a":[', values, ']}'])).toBe(readFileSync(path, 'utf8').replace(/,"b".*$/, '}'))
   })
 
   it('fails, writing nothing, when the temp file cannot be made', async () => {
