@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config'
  */
 const UNIT = ['test/engine/**/*.test.ts', 'test/emulator/**/*.test.ts', 'test/http/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/docs/**/*.test.ts', 'test/tooling/**/*.test.ts', 'test/crdb-cli/*.test.ts']
 const E2E = ['test/e2e/server.test.ts', 'test/e2e/logging.test.ts', 'test/e2e/operations.test.ts', 'test/e2e/clusters.test.ts', 'test/e2e/hostile.test.ts', 'test/library/**/*.test.ts', 'test/examples/**/*.test.ts', 'test/crdb-cli/e2e/*.test.ts']
-const SLOW = ['test/e2e/crash.test.ts', 'test/package/**/*.test.ts', 'test/ui/**/*.test.ts']
+const SLOW = ['test/e2e/crash.test.ts', 'test/e2e/tls-idle.test.ts', 'test/package/**/*.test.ts', 'test/ui/**/*.test.ts']
 
 export default defineConfig({
   test: {

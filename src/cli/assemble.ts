@@ -43,6 +43,7 @@ export async function assemble (config: Config, options: { logger?: FastifyBaseL
     control: config.control,
     rsVersion: config.rsVersion,
     version: VERSION,
+    maxConnections: config.maxConnections,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.https === undefined ? {} : { https: options.https })
   })

@@ -23,6 +23,8 @@ export interface Config {
   resultTtl: number
   maxTasks: number
   maxCrdbs: number
+  /** Open connections at most per server (the main port, each cluster's port). */
+  maxConnections: number
   logLevel: LogLevel
   /** How log lines look; undefined: pretty when stdout is a terminal, JSON otherwise. */
   logFormat: LogFormat | undefined
@@ -120,6 +122,7 @@ export const SETTINGS = [
   setting({ key: 'resultTtl', flag: '--result-ttl', env: 'EMULATOR_RESULT_TTL', default: '500', expects: `an integer from 0 to ${MAX_RESULT_TTL} (seconds)`, meaning: 'Seconds an ended task\'s result is kept.', parse: integer(0, MAX_RESULT_TTL) }),
   setting({ key: 'maxTasks', flag: '--max-tasks', env: 'EMULATOR_MAX_TASKS', default: '100000', expects: 'an integer from 1 to 10000000', meaning: 'Live tasks at most; past it, new tasks get 503 `too_many_tasks`.', parse: integer(1, 10_000_000) }),
   setting({ key: 'maxCrdbs', flag: '--max-crdbs', env: 'EMULATOR_MAX_CRDBS', default: '1000', expects: 'an integer from 1 to 1000000', meaning: 'CRDBs per namespace at most; past it, a create gets 503 `too_many_crdbs`.', parse: integer(1, 1_000_000) }),
+  setting({ key: 'maxConnections', flag: '--max-connections', env: 'EMULATOR_MAX_CONNECTIONS', default: '10000', expects: 'an integer from 1 to 1000000', meaning: 'Open connections at most per server (the main port, each cluster\'s port), plain or TLS; past it, a new one is closed at once.', parse: integer(1, 1_000_000) }),
   setting({ key: 'logLevel', flag: '--log-level', env: 'LOG_LEVEL', default: 'info', expects: LOG_LEVELS.join(', '), meaning: 'pino log level; `info` logs one line per request.', parse: oneOf(LOG_LEVELS) }),
   setting({ key: 'logFormat', flag: '--log-format', env: 'LOG_FORMAT', default: '', expects: LOG_FORMATS.join(' or '), meaning: '`json`: one JSON object a line; `pretty`: lines for a person to read (pino-pretty). Unset: `pretty` when stdout is a terminal, else `json`.', parse: oneOf(LOG_FORMATS) }),
   setting({ key: 'journalSize', flag: '--journal-size', env: 'EMULATOR_JOURNAL_SIZE', default: '1000', expects: 'an integer from 0 to 1000000', meaning: 'Requests the journal (`GET /__emulator/requests`) keeps, newest last.', parse: integer(0, 1_000_000) }),
@@ -127,7 +130,7 @@ export const SETTINGS = [
   setting({ key: 'faultsFile', flag: '--faults', env: 'EMULATOR_FAULTS', default: '', expects: 'the path of a JSON file of fault rules', meaning: 'Fault rules to start with (a JSON array, as `POST /__emulator/faults` takes them).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
   setting({ key: 'clustersFile', flag: '--clusters', env: 'EMULATOR_CLUSTERS', default: '', expects: 'the path of a JSON file of clusters', meaning: 'Linked clusters: `{"clusters": [{"name", "port", "users"}]}`, each answering the API as itself (see docs/linked-clusters.md).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
   setting({ key: 'fixturesFile', flag: '--fixtures', env: 'EMULATOR_FIXTURES', default: '', expects: 'the path of a JSON fixtures file', meaning: 'Users, tasks (any phase, any age) and CRDBs to start with; see `fixtures/`.', parse: (raw) => raw.trim() === '' ? undefined : raw }),
-  setting({ key: 'stateFile', flag: '--state-file', env: 'EMULATOR_STATE_FILE', default: '', expects: 'a file path', meaning: 'Loads the state from this file at start (it wins over `--fixtures`) and saves it there, atomically, within 1 s of a change and on shutdown.', parse: (raw) => raw.trim() === '' ? undefined : raw }),
+  setting({ key: 'stateFile', flag: '--state-file', env: 'EMULATOR_STATE_FILE', default: '', expects: 'a file path', meaning: 'Loads the state from this file at start (it wins over `--fixtures`) and saves it there, atomically, within 1 s of a change (a state of many tasks: as fast as the disk writes it) and on shutdown.', parse: (raw) => raw.trim() === '' ? undefined : raw }),
   setting({ key: 'tls', flag: '--tls', env: 'EMULATOR_TLS', default: 'false', expects: 'true or false', meaning: 'Serves HTTPS (port 9443 unless `--port`) with a self-signed certificate made at start; its SHA-256 fingerprint is logged.', parse: bool }),
   setting({ key: 'tlsCert', flag: '--tls-cert', env: 'EMULATOR_TLS_CERT', default: '', expects: 'the path of a PEM certificate', meaning: 'Serves HTTPS with this certificate (with `--tls-key`).', parse: (raw) => raw.trim() === '' ? undefined : raw }),
   setting({ key: 'tlsKey', flag: '--tls-key', env: 'EMULATOR_TLS_KEY', default: '', expects: 'the path of a PEM private key', meaning: 'The certificate\'s private key (with `--tls-cert`).', parse: (raw) => raw.trim() === '' ? undefined : raw }),

@@ -43,6 +43,8 @@ export interface AppDeps {
   version?: string
   /** A request must have fully arrived within this (real ms); default 30 000. Its headers within a third of it. */
   requestTimeoutMs?: number
+  /** Open connections at most, on the main server and each member cluster's (default `MAX_CONNECTIONS`). */
+  maxConnections?: number
   /** Serve HTTPS with this key and certificate (PEM). */
   https?: { key: string, cert: string }
   /**
@@ -106,7 +108,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   if (deps.compileSchemas === 'ready') app.addHook('onReady', async () => { compilers.compileAll() })
   app.server.headersTimeout = Math.ceil((deps.requestTimeoutMs ?? 30_000) / 3)
-  app.server.maxConnections = MAX_CONNECTIONS
+  app.server.maxConnections = deps.maxConnections ?? MAX_CONNECTIONS
   app.setErrorHandler(createErrorHandler(deps.clusterName))
   app.setNotFoundHandler(createNotFoundHandler(indexRoutes(app)))
   // JSON or no body: a text/plain body (which a web page can send with a browser's cached

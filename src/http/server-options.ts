@@ -6,5 +6,5 @@
 export const SERVER_OPTIONS = { connectionsCheckingInterval: 1000, requireHostHeader: false } as const
 /** Under TLS, a connection that has not finished its handshake in 10 s is closed (Node: 120 s). */
 export const TLS_OPTIONS = { handshakeTimeout: 10_000 } as const
-/** Open connections at most per server, plain or TLS: past it, new ones are refused. */
+/** Open connections at most per server, plain or TLS, unless `--max-connections` says otherwise: past it, new ones are closed. */
 export const MAX_CONNECTIONS = 10_000

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       resultTtl: 500,
       maxTasks: 100_000,
       maxCrdbs: 1000,
+      maxConnections: 10_000,
       logLevel: 'info',
       control: true,
       journalSize: 1000,
@@ -48,7 +49,7 @@ describe('loadConfig', () => {
 
   it('reads every setting from its flag and from its environment variable, the flag winning', () => {
     const argv = ['--host', '0.0.0.0', '--port=9000', '--users', 'a@x.io:p:w:d:db_viewer,b@x.io:q:admin', '--cluster-name', 'c1.example',
-      '--clock', 'manual', '--time-scale', '2.5', '--durations', '0,0.5,2', '--result-ttl', '60', '--max-tasks', '10', '--log-level', 'warn', '--no-control',
+      '--clock', 'manual', '--time-scale', '2.5', '--durations', '0,0.5,2', '--result-ttl', '60', '--max-tasks', '10', '--max-connections', '50', '--log-level', 'warn', '--no-control',
       '--journal-size', '5', '--seed', 'abc', '--faults', 'faults.json', '--fixtures', 'fx.json', '--state-file', 'state.json', '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--rs-version', '7.4']
     const env = { HOST: '1.2.3.4', PORT: '1', EMULATOR_CLOCK: 'real', EMULATOR_CONTROL: 'true' }
     expect(run(argv, env)).toEqual({
@@ -63,6 +64,7 @@ describe('loadConfig', () => {
       resultTtl: 60,
       maxTasks: 10,
       maxCrdbs: 1000,
+      maxConnections: 50,
       logLevel: 'warn',
       control: false,
       journalSize: 5,
@@ -87,13 +89,14 @@ describe('loadConfig', () => {
       EMULATOR_DURATIONS: '1,2,3',
       EMULATOR_RESULT_TTL: '0',
       EMULATOR_MAX_TASKS: '5',
+      EMULATOR_MAX_CONNECTIONS: '7',
       LOG_LEVEL: 'silent',
       EMULATOR_CONTROL: 'false',
       EMULATOR_JOURNAL_SIZE: '0',
       EMULATOR_SEED: 's',
       EMULATOR_FAULTS: '/f.json'
     })
-    expect(fromEnv).toMatchObject({ host: '::1', port: 0, clusterName: 'env.cluster', clock: 'manual', timeScale: 10, resultTtl: 0, maxTasks: 5, logLevel: 'silent', control: false, defaultUsers: false, journalSize: 0, seed: 's', faultsFile: '/f.json' })
+    expect(fromEnv).toMatchObject({ host: '::1', port: 0, clusterName: 'env.cluster', clock: 'manual', timeScale: 10, resultTtl: 0, maxTasks: 5, maxConnections: 7, logLevel: 'silent', control: false, defaultUsers: false, journalSize: 0, seed: 's', faultsFile: '/f.json' })
   })
 
   it('stops with one line naming the setting, the value and what it expects', () => {
@@ -106,6 +109,7 @@ describe('loadConfig', () => {
       [['--durations', '1,-2,3'], {}, '--durations'],
       [['--result-ttl', '2147483648'], {}, '--result-ttl'],
       [['--max-tasks', '0'], {}, '--max-tasks'],
+      [['--max-connections', '0'], {}, '--max-connections'],
       [['--log-level', 'loud'], {}, '--log-level'],
       [['--journal-size', '-1'], {}, '--journal-size'],
       [['--seed', 'x'.repeat(257)], {}, '--seed'],

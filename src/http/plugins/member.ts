@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { MAX_CONNECTIONS, SERVER_OPTIONS, TLS_OPTIONS } from '../server-options.js'
+import { SERVER_OPTIONS, TLS_OPTIONS } from '../server-options.js'
 import { handleClientError } from '../errors.js'
 import type { NamespaceRegistry } from '../../emulator/namespaces.js'
 import { memberByHost, type MemberCluster, type Topology } from '../../emulator/topology.js'
@@ -28,7 +28,7 @@ declare module 'fastify' {
  */
 export async function listenAsMember (app: FastifyInstance, name: string, options: { host: string, port: number, https?: { key: string, cert: string }, requestTimeoutMs?: number }): Promise<string> {
   const server = options.https === undefined ? createHttpServer(SERVER_OPTIONS, app.routing) : createHttpsServer({ ...options.https, ...SERVER_OPTIONS, ...TLS_OPTIONS }, app.routing)
-  server.maxConnections = MAX_CONNECTIONS
+  server.maxConnections = app.server.maxConnections
   const timeout = options.requestTimeoutMs ?? 30_000
   server.requestTimeout = timeout
   server.headersTimeout = Math.ceil(timeout / 3)
