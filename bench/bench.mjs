@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --duration 10 --rounds 2] [-- --startup (only the start-up table)] [-- --poll (start-up and GET one task only)]
+// npm run bench [-- --quick] [-- --duration 10 --rounds 2] [-- --startup (only the start-up table)] [-- --poll (start-up and GET one task only)]; the full run ends with bench/saves.mjs
 //
 // Loads the BUILT emulator, started as a user starts it (a separate process, default settings:
 // request logs at info and the journal on), and in the same run two references: bare node:http
@@ -317,3 +317,10 @@ const pollGoals = [['emulator (defaults)', 'GET one task, default settings (requ
   return { what, target, value: `${Math.round(row.rps).toLocaleString('en-US')} req/s`, reference: `fastify minimal (basic auth, response schema, logger off), ${Math.round(fastifyRow.rps).toLocaleString('en-US')} req/s`, ratio: `${(row.ratio / fastifyRow.ratio).toFixed(2)}x`, goal: '>= 1.0x' }
 })
 printGoals(pollGoals)
+
+// 6. saves of the state file under polls of many tasks (bench/saves.mjs, its own table)
+if (ALL) {
+  const saves = spawn(process.execPath, [new URL('./saves.mjs', import.meta.url).pathname, ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' })
+  const code = await new Promise((resolve) => saves.once('exit', resolve))
+  if (code !== 0) process.exitCode = 1
+}
