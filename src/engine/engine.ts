@@ -5,7 +5,7 @@ import { CrdbStore } from './crdb-store.js'
 import type { Crdb, CrdbChange } from './crdbs.js'
 import { Lifecycle } from './lifecycle.js'
 import { DEFAULT_MAX_CRDBS, MAX_EMULATED_TIME } from './limits.js'
-import { isEnded, type WireStatus } from './phases.js'
+import { isEnded, type RunTarget } from './phases.js'
 import { createSeededRandom, systemRandom, type Random } from './random.js'
 import type { EngineState } from './records-schema.js'
 import { taskNotFound, type Refusal, type Result } from './refusals.js'
@@ -238,7 +238,7 @@ export class Engine {
   }
 
   /** Moves time from event to event until the task shows `status` (see `runUntil`). */
-  runUntil (id: string, status: WireStatus, owner = this.clusterName): Result<'task_not_found' | 'unreachable'> {
+  runUntil (id: string, status: RunTarget, owner = this.clusterName): Result<'task_not_found' | 'unreachable'> {
     return runUntil(this.runHost, taskKey(owner, id), id, status)
   }
 

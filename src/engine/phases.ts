@@ -41,6 +41,10 @@ export const ACTIVE_PHASES = PHASE_NAMES.filter((p) => !PHASES[p].ended) as Acti
 /** The documented wire statuses, in lifecycle order, each once. */
 export const WIRE_STATUSES = [...new Set(PHASE_NAMES.map((p) => PHASES[p].status))] as WireStatus[]
 
+/** What running time can wait for: a wire status, or `ended` (finished or failed, whichever comes). */
+export type RunTarget = WireStatus | 'ended'
+export const RUN_TARGETS: readonly RunTarget[] = [...WIRE_STATUSES, 'ended']
+
 /** Position of each active phase in a task's durations. */
 export const ACTIVE_INDEX: Record<ActivePhase, 0 | 1 | 2> = { queued: 0, running: 1, commit: 2 }
 

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js'
 import { MAX_RUN_EVENTS } from './limits.js'
-import { isEnded, PHASES, type WireStatus } from './phases.js'
+import { isEnded, PHASES, type RunTarget } from './phases.js'
 import { taskNotFound, type Refusal, type Result } from './refusals.js'
 import type { Task } from './task.js'
 import type { Timeline } from './timeline.js'
@@ -14,16 +14,17 @@ export interface RunHost {
 }
 
 /**
- * Moves time from event to event until the task shows `status`. Refuses (`unreachable`) when
- * it never can: unknown or expired, ended otherwise, past that status, or held in a phase.
+ * Moves time from event to event until the task shows `status` (`ended`: until it has ended,
+ * finished or failed). Refuses (`unreachable`) when it never can: unknown or expired, ended
+ * otherwise, past that status, or held in a phase.
  */
-export function runUntil (host: RunHost, key: string, id: string, status: WireStatus): Result<'task_not_found' | 'unreachable'> {
+export function runUntil (host: RunHost, key: string, id: string, status: RunTarget): Result<'task_not_found' | 'unreachable'> {
   host.settle()
   for (let fired = 0; fired < MAX_RUN_EVENTS; fired++) {
     const task = host.tasks.get(key)
     if (task === undefined) return taskNotFound(id)
     const shown = PHASES[task.phase].status
-    if (shown === status) return { ok: true, task }
+    if (shown === status || (status === 'ended' && isEnded(task.phase))) return { ok: true, task }
     if (isEnded(task.phase) || (status === 'queued') || (status === 'started' && shown !== 'queued')) {
       return { ok: false, reason: 'unreachable', detail: `Task ${id} is ${shown} (${task.phase}) and can never be ${status}.` }
     }

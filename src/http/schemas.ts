@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { CLOCK_MODES } from '../engine/clock.js'
 import { MAX_RESULT_TTL, MAX_SECONDS } from '../engine/limits.js'
-import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES, WIRE_STATUSES } from '../engine/phases.js'
+import { HISTORY_CAUSES, OPERATIONS, PHASE_NAMES, RUN_TARGETS, WIRE_STATUSES } from '../engine/phases.js'
 import { TaskErrorSchema } from '../engine/records-schema.js'
 import { StringEnum, TASK_ID_EXPECTED, TASK_ID_PATTERN } from '../engine/schema-kit.js'
 import { FaultActionSchema } from '../emulator/faults.js'
@@ -195,7 +195,7 @@ export type JournalEntryWire = Static<typeof JournalEntrySchema>
 
 export const RunBodySchema = Type.Object({
   task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'a task id' })),
-  status: Type.Optional(StringEnum(WIRE_STATUSES))
+  status: Type.Optional(StringEnum(RUN_TARGETS, 'a wire status, or ended: finished or failed, whichever comes'))
 }, { additionalProperties: false })
 
 export const ResetBodySchema = Type.Object({

@@ -2,7 +2,7 @@ import type { ResetKeepable } from '../emulator/cluster.js'
 import type { JournalFilter } from '../emulator/journal.js'
 import type { FaultRuleInput } from '../emulator/faults.js'
 import type { State } from '../emulator/state-schema.js'
-import type { WireStatus } from '../engine/phases.js'
+import type { RunTarget } from '../engine/phases.js'
 import type { AmendTaskBody, ClockWire, CreateTaskBody, FaultRuleWire, HistoryWire, JournalEntryWire, LinkWire, NamespaceWire, TaskWire } from '../http/schemas.js'
 import { EmulatorClient } from './client.js'
 import { enc, type Transport } from './transport.js'
@@ -57,7 +57,7 @@ export interface Emulator extends AsyncDisposable {
     amend: (id: string, changes: AmendTaskBody) => Promise<TaskWire>
   }
   /** Moves time event by event until the task has `status`; rejects with `unreachable` when it never can. */
-  runUntil: (taskId: string, status: WireStatus) => Promise<TaskWire>
+  runUntil: (taskId: string, status: RunTarget) => Promise<TaskWire>
   /** Moves time event by event until no task is active. */
   runUntilIdle: () => Promise<void>
   /**

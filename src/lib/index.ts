@@ -35,7 +35,7 @@ export type { Emulator, NamespaceSettings, ResetKeepable, ResetOptions } from '.
 export { EmulatorError, type ClientOptions } from './transport.js'
 export type { Role, User } from '../emulator/users.js'
 export { ROLES } from '../emulator/users.js'
-export type { WireStatus } from '../engine/phases.js'
+export type { RunTarget, WireStatus } from '../engine/phases.js'
 export type { FaultRuleInput } from '../emulator/faults.js'
 export type { JournalFilter } from '../emulator/journal.js'
 export type { State } from '../emulator/state-schema.js'

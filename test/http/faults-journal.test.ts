@@ -204,6 +204,27 @@ describe('POST /__emulator/clock/run', () => {
     expect(unknown.status).toBe(404)
   })
 
+  it('with status ended runs until the task has ended, finished or failed, whichever it does', async () => {
+    await createTask('ok')
+    await t.call({ method: 'POST', url: '/__emulator/tasks', payload: { id: 'bad', outcome: 'failed', durations: { running: 30 } } })
+    const ok = await t.call({ method: 'POST', url: '/__emulator/clock/run', payload: { task_id: 'ok', status: 'ended' } })
+    expect(ok.status).toBe(200)
+    expect(ok.json.task).toMatchObject({ id: 'ok', status: 'finished' })
+    expect(ok.json.clock.now).toBe(new Date(T0 + 14_000).toISOString())
+    const bad = await t.call({ method: 'POST', url: '/__emulator/clock/run', payload: { task_id: 'bad', status: 'ended' } })
+    expect(bad.json.task).toMatchObject({ id: 'bad', status: 'failed' })
+    expect(bad.json.clock.now).toBe(new Date(T0 + 31_000).toISOString())
+    // an ended task has ended: no time moves
+    const again = await t.call({ method: 'POST', url: '/__emulator/clock/run', payload: { task_id: 'ok', status: 'ended' } })
+    expect(again.json.clock.now).toBe(new Date(T0 + 31_000).toISOString())
+    await t.call({ method: 'POST', url: '/__emulator/tasks', payload: { id: 'held', durations: { running: null } } })
+    const held = await t.call({ method: 'POST', url: '/__emulator/clock/run', payload: { task_id: 'held', status: 'ended' } })
+    expect(held.status).toBe(422)
+    expect(held.json.description).toContain('held')
+    const wrong = await t.call({ method: 'POST', url: '/__emulator/clock/run', payload: { task_id: 'ok', status: 'done' } })
+    expect(wrong.status).toBe(400)
+  })
+
   it('with an empty body runs until no task is active', async () => {
     await createTask('a')
     await t.call({ method: 'POST', url: '/__emulator/tasks', payload: { id: 'slow', durations: { running: 100 } } })
