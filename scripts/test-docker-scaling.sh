@@ -20,19 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-engine=${ENGINE:-}
-if [ -z "$engine" ]; then
-  if command -v podman >/dev/null 2>&1 && podman info >/dev/null 2>&1; then engine=podman
-  elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then engine=docker
-  fi
-fi
-if [ -z "$engine" ]; then
-  echo "SKIP test:docker scaling: no container engine answers here (neither 'podman info' nor 'docker info' works)."
-  exit 0
-elif ! "$engine" info >/dev/null 2>&1; then
-  echo "SKIP test:docker scaling: ENGINE=$engine does not answer ('$engine info' fails)."
-  exit 0
-fi
+# shellcheck source=scripts/container-engine.sh
+. scripts/container-engine.sh "test:docker scaling"
 
 image=${IMAGE:-crdb-tasks-emulator:test}
 base=${NODE_IMAGE:-node:22-slim}

@@ -9,20 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-engine=${ENGINE:-}
-if [ -z "$engine" ]; then
-  if command -v podman >/dev/null 2>&1 && podman info >/dev/null 2>&1; then engine=podman
-  elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then engine=docker
-  fi
-fi
-if [ -z "$engine" ]; then
-  echo "SKIP test:docker testcontainers: no container engine answers here (neither 'podman info' nor 'docker info' works)."
-  exit 0
-fi
-if ! command -v "$engine" >/dev/null 2>&1 || ! "$engine" info >/dev/null 2>&1; then
-  echo "SKIP test:docker testcontainers: ENGINE=$engine does not answer here ('$engine info' fails)."
-  exit 0
-fi
+# shellcheck source=scripts/container-engine.sh
+. scripts/container-engine.sh "test:docker testcontainers"
 image=${IMAGE:-crdb-tasks-emulator:test}
 for built in dist/lib/testcontainers.js dist/cjs/testcontainers.cjs; do
   [ -f "$built" ] || { echo "FAIL: $built is missing: run npm run build first."; exit 1; }

@@ -7,14 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-engine=""
-if command -v podman >/dev/null 2>&1 && podman info >/dev/null 2>&1; then engine=podman
-elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then engine=docker
-fi
-if [ -z "$engine" ]; then
-  echo "SKIP test:docker: no container engine answers here (neither 'podman info' nor 'docker info' works)."
-  exit 0
-fi
+# shellcheck source=scripts/container-engine.sh
+. scripts/container-engine.sh "test:docker"
 
 image=crdb-tasks-emulator:test
 name=crdb-tasks-emulator-test-$$
