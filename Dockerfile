@@ -11,7 +11,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json tsconfig.ui.json ./
 COPY src ./src
-COPY scripts/build-cjs.mjs ./scripts/
+COPY scripts/bundle.mjs ./scripts/
 RUN npm run build
 
 # production dependencies only

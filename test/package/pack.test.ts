@@ -34,7 +34,7 @@ beforeAll(() => {
 
 describe('the packed package', () => {
   it('holds the built ES and CommonJS entries, their types, and no source or test', () => {
-    for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/cli/entry.js', 'dist/cli/main.js', 'dist/lib/testcontainers.js', 'dist/lib/testcontainers.d.ts',
+    for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/cli/entry.js', 'dist/cli/server.bundle.mjs', 'dist/cli/main.js', 'dist/lib/testcontainers.js', 'dist/lib/testcontainers.d.ts',
       'dist/cjs/index.cjs', 'dist/cjs/index.d.cts', 'dist/cjs/core.cjs', 'dist/cjs/testcontainers.cjs', 'dist/cjs/testcontainers.d.cts']) {
       expect(files).toContain(f)
     }

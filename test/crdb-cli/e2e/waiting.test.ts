@@ -27,7 +27,9 @@ afterAll(async () => {
 
 describe('on a real clock', () => {
   let fast: Server
-  beforeAll(async () => { fast = await serve(['--time-scale', '1000']) })
+  // results kept 10 000 000 emulated s (about 3 real hours at x1000), so a busy machine's slow
+  // `task list` still finds them (500 s would be half a real second)
+  beforeAll(async () => { fast = await serve(['--time-scale', '1000', '--result-ttl', '10000000']) })
 
   it('polls until the task ends and prints the docs\' create output', async () => {
     const res = await runCli(fast.url, ['crdb', 'create', '--name', 'polled', '--memory-size', '1GB', ...INSTANCES])
