@@ -149,10 +149,11 @@ const peakAfterWarm = Math.max(...after.map((s) => s.rss))
 const last = after.at(-1)?.rss ?? 0
 const tlsFirst = after[0]?.tlsRss ?? 0
 const tlsPeak = Math.max(...after.map((s) => s.tlsRss))
+// both exits listened for before either is asked for: a server that exits first must not be missed
+const exits = [child, tlsChild].map((proc) => new Promise((resolve) => proc.once('exit', resolve)))
 child.kill('SIGTERM')
 tlsChild.kill('SIGTERM')
-const code = await new Promise((resolve) => child.once('exit', resolve))
-const tlsCode = await new Promise((resolve) => tlsChild.once('exit', resolve))
+const [code, tlsCode] = await Promise.all(exits)
 // what was saved under the load loads: valid JSON of the state file's shape, with the tasks
 let saved = 'missing'
 try {

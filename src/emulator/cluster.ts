@@ -93,13 +93,13 @@ function beyondEngine (cluster: FakeCluster): Pick<ClusterState, 'faults' | 'clu
 
 /**
  * `exportClusterState` as JSON text in pieces (a `Text` of state-file.ts): the object but its
- * tasks, then the tasks' records as the engine keeps them (see `Engine.exportForSave`), a list
- * to write separated by commas.
+ * CRDBs and tasks, then their records (see `Engine.exportForSave`), each a list to write
+ * separated by commas.
  */
 export function exportClusterText (cluster: FakeCluster): Array<string | readonly string[]> {
-  const { head, tasks } = cluster.engine.exportForSave()
-  const text = JSON.stringify({ ...head, ...beyondEngine(cluster) })
-  return [`${text.slice(0, -1)},"tasks":[`, tasks, ']}']
+  const { clock, crdbs, tasks } = cluster.engine.exportForSave()
+  const text = JSON.stringify({ clock, ...beyondEngine(cluster) })
+  return [`${text.slice(0, -1)},"crdbs":[`, crdbs, '],"tasks":[', tasks, ']}']
 }
 
 /** Loads a state into a fake cluster; throws `StateError` and changes nothing when it cannot. */

@@ -9,7 +9,7 @@ import { isEnded, type RunTarget } from './phases.js'
 import { createSeededRandom, systemRandom, type Random } from './random.js'
 import type { EngineState } from './records-schema.js'
 import { taskNotFound, type Refusal, type Result } from './refusals.js'
-import { forgetSavedText, headOf, loadState, savedTextOf, snapshotOf } from './snapshot.js'
+import { clockOf, crdbText, forgetSavedText, loadState, savedTextOf, snapshotOf } from './snapshot.js'
 import { amendTask, makeTaskDefaults, newTask, taskKey, type Task, type TaskAmendment, type TaskDefaults, type TaskSpec } from './task.js'
 import { runUntil, runUntilIdle, type RunHost } from './run-until.js'
 import { Timeline } from './timeline.js'
@@ -280,16 +280,17 @@ export class Engine {
   }
 
   /**
-   * What `exportState` holds, for a state file: the clock and CRDBs, and each task's record as
+   * What `exportState` holds, for a state file: the clock, and each CRDB's and task's record as
    * JSON text. A task's text is made again only after it changed, so a save of many tasks costs
    * little more than those that changed since the last one; all of it is taken now, so it is
    * one consistent state however long the writing takes.
    */
-  exportForSave (): { head: Omit<EngineState, 'tasks'>, tasks: string[] } {
+  exportForSave (): { clock: NonNullable<EngineState['clock']>, crdbs: string[], tasks: string[] } {
     this.settle()
     const tasks: string[] = []
     for (const task of this.tasks.values()) tasks.push(savedTextOf(task))
-    return { head: headOf(this.clock, this.crdbs.list()), tasks }
+    // each CRDB's text on its own: a thousand CRDBs as one string would be a large object to collect at each save
+    return { clock: clockOf(this.clock), crdbs: Array.from(this.crdbs.list(), crdbText), tasks }
   }
 
   /**

@@ -8,15 +8,17 @@ import { MAX_EMULATED_TIME } from './limits.js'
 
 /** Everything an engine holds, at millisecond precision, for a state file or an export. */
 export function snapshotOf (clock: Clock, tasks: Iterable<Task>, crdbs: Iterable<Crdb>): EngineState {
-  return { ...headOf(clock, crdbs), tasks: Array.from(tasks, taskToRecord) }
+  return { clock: clockOf(clock), crdbs: Array.from(crdbs, crdbToRecord), tasks: Array.from(tasks, taskToRecord) }
 }
 
-/** An engine's state but its tasks: the clock and the CRDBs. */
-export function headOf (clock: Clock, crdbs: Iterable<Crdb>): Omit<EngineState, 'tasks'> {
-  return {
-    clock: { mode: clock.mode, now: new Date(clock.now()).toISOString(), offset_ms: clock.offsetFromSystem(), scale: clock.scale },
-    crdbs: Array.from(crdbs, crdbToRecord)
-  }
+/** The clock as a state keeps it. */
+export function clockOf (clock: Clock): NonNullable<EngineState['clock']> {
+  return { mode: clock.mode, now: new Date(clock.now()).toISOString(), offset_ms: clock.offsetFromSystem(), scale: clock.scale }
+}
+
+/** A CRDB's record as JSON text (made at each save: CRDBs are few, and each text is small). */
+export function crdbText (crdb: Crdb): string {
+  return JSON.stringify(crdbToRecord(crdb))
 }
 
 /**
