@@ -1,8 +1,16 @@
 import { effectiveDbConfig, IMMUTABLE_FIELDS } from './crdb-defaults.js'
 import { applyChange, CHANGES_CONFIG, clusterNames, KEPT_CONFIGURATIONS, newCrdb, OPERATION_OF, type Crdb, type CrdbChange, type CrdbDraft, type CrdbPatch, type InstanceDraft } from './crdbs.js'
-import type { ActivePhase } from './phases.js'
+import { isEnded, type ActivePhase } from './phases.js'
 import type { Refusal } from './refusals.js'
 import type { Task, TaskSpec } from './task.js'
+
+/** The active create_crdb task that is making a CRDB with this GUID, if any (the CRDB exists only once it completes). */
+export function creatorOf (tasks: Iterable<Task>, guid: string): string | undefined {
+  for (const task of tasks) {
+    if (task.operation === 'create_crdb' && !isEnded(task.phase) && (task.plannedGuid === guid || task.crdbGuid === guid)) return task.id
+  }
+  return undefined
+}
 
 type PlanRefusal = Refusal<'crdb_not_found' | 'crdb_not_acceptable' | 'crdb_instance_not_found'>
 

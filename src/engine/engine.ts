@@ -1,7 +1,7 @@
 import { TaskBudget } from './budget.js'
 import type { CrdbRefusal, EngineEvent, EngineListener, EngineOptions } from './engine-types.js'
 import type { Clock } from './clock.js'
-import { CrdbStore } from './crdb-store.js'
+import { CrdbStore, creatorOf } from './crdb-store.js'
 import type { Crdb, CrdbChange } from './crdbs.js'
 import { Lifecycle } from './lifecycle.js'
 import { DEFAULT_MAX_CRDBS, MAX_EMULATED_TIME } from './limits.js'
@@ -9,7 +9,7 @@ import { isEnded, type RunTarget } from './phases.js'
 import { createSeededRandom, systemRandom, type Random } from './random.js'
 import type { EngineState } from './records-schema.js'
 import { taskNotFound, type Refusal, type Result } from './refusals.js'
-import { clockOf, crdbText, forgetSavedText, loadState, savedTextOf, snapshotOf } from './snapshot.js'
+import { forgetSavedText, loadState, prepareSaveTexts, saveTextsOf, snapshotOf, type SaveTexts } from './snapshot.js'
 import { amendTask, makeTaskDefaults, newTask, taskKey, type Task, type TaskAmendment, type TaskDefaults, type TaskSpec } from './task.js'
 import { runUntil, runUntilIdle, type RunHost } from './run-until.js'
 import { Timeline } from './timeline.js'
@@ -258,9 +258,8 @@ export class Engine {
   }
 
   /**
-   * Forgets every task and CRDB for good, as the namespace that held this engine is removed: its
-   * tasks go back to the shared budget, and a request still under way that makes a task here
-   * afterwards takes it from a budget of this engine's own, so the shared one loses no slot.
+   * `reset` for good, as the engine's namespace is removed: a request still under way that makes
+   * a task here afterwards takes it from a budget of this engine's own, not the shared one.
    */
   retire (): void {
     this.reset()
@@ -279,31 +278,15 @@ export class Engine {
     return snapshotOf(this.clock, this.tasks.values(), this.crdbs.list())
   }
 
-  /**
-   * What `exportState` holds, for a state file: the clock, and each CRDB's and task's record as
-   * JSON text. A task's text is made again only after it changed, so a save of many tasks costs
-   * little more than those that changed since the last one; all of it is taken now, so it is
-   * one consistent state however long the writing takes.
-   */
-  exportForSave (): { clock: NonNullable<EngineState['clock']>, crdbs: string[], tasks: string[] } {
+  /** What `exportState` holds, as texts for a state file, taken now (see `saveTextsOf`). */
+  exportForSave (): SaveTexts {
     this.settle()
-    const tasks: string[] = []
-    for (const task of this.tasks.values()) tasks.push(savedTextOf(task))
-    // each CRDB's text on its own: a thousand CRDBs as one string would be a large object to collect at each save
-    return { clock: clockOf(this.clock), crdbs: Array.from(this.crdbs.list(), crdbText), tasks }
+    return saveTextsOf(this.clock, this.tasks.values(), this.crdbs.list())
   }
 
-  /**
-   * Makes the texts `exportForSave` will need, `batch` tasks between yields, so that a saver can
-   * spread the first save of many tasks (or one after many changed) over several turns of the
-   * event loop; a task that changes meanwhile gets its text made again at the export.
-   */
-  * prepareSave (batch = 1000): Generator<void> {
-    let made = 0
-    for (const task of this.tasks.values()) {
-      savedTextOf(task)
-      if (++made % batch === 0) yield
-    }
+  /** Readies `exportForSave` a part at a time (see `prepareSaveTexts`). */
+  prepareSave (batch = 1000): Generator<void> {
+    return prepareSaveTexts(this.tasks.values(), batch)
   }
 
   /**
@@ -346,13 +329,7 @@ export class Engine {
     return task
   }
 
-  /** The active create_crdb task that is making a CRDB with this GUID, if any (the CRDB exists only once it completes). */
-  private readonly plannedBy = (guid: string): string | undefined => {
-    for (const task of this.tasks.values()) {
-      if (task.operation === 'create_crdb' && !isEnded(task.phase) && (task.plannedGuid === guid || task.crdbGuid === guid)) return task.id
-    }
-    return undefined
-  }
+  private readonly plannedBy = (guid: string): string | undefined => creatorOf(this.tasks.values(), guid)
 
   /** A new task id that no live task has (a seeded sequence may repeat one after an import). */
   private freshId (owner: string): string {

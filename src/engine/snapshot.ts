@@ -11,13 +11,45 @@ export function snapshotOf (clock: Clock, tasks: Iterable<Task>, crdbs: Iterable
   return { clock: clockOf(clock), crdbs: Array.from(crdbs, crdbToRecord), tasks: Array.from(tasks, taskToRecord) }
 }
 
+/** An engine's state as texts for a state file: the clock, and each CRDB's and task's record as JSON. */
+export interface SaveTexts {
+  clock: NonNullable<EngineState['clock']>
+  crdbs: string[]
+  tasks: string[]
+}
+
+/**
+ * The texts of a state file, taken now. A task's text is made again only after it changed, so a
+ * save of many tasks costs little more than those that changed since the last one; all of it is
+ * taken at once, so it is one consistent state however long the writing takes.
+ */
+export function saveTextsOf (clock: Clock, tasks: Iterable<Task>, crdbs: Iterable<Crdb>): SaveTexts {
+  const texts: string[] = []
+  for (const task of tasks) texts.push(savedTextOf(task))
+  // each CRDB's text on its own: a thousand CRDBs as one string would be a large object to collect at each save
+  return { clock: clockOf(clock), crdbs: Array.from(crdbs, crdbText), tasks: texts }
+}
+
+/**
+ * Makes the texts `saveTextsOf` will need, `batch` tasks between yields, so that a saver can
+ * spread the first save of many tasks (or one after many changed) over several turns of the
+ * event loop; a task that changes meanwhile gets its text made again at the export.
+ */
+export function * prepareSaveTexts (tasks: Iterable<Task>, batch: number): Generator<void> {
+  let made = 0
+  for (const task of tasks) {
+    savedTextOf(task)
+    if (++made % batch === 0) yield
+  }
+}
+
 /** The clock as a state keeps it. */
-export function clockOf (clock: Clock): NonNullable<EngineState['clock']> {
+function clockOf (clock: Clock): NonNullable<EngineState['clock']> {
   return { mode: clock.mode, now: new Date(clock.now()).toISOString(), offset_ms: clock.offsetFromSystem(), scale: clock.scale }
 }
 
 /** A CRDB's record as JSON text (made at each save: CRDBs are few, and each text is small). */
-export function crdbText (crdb: Crdb): string {
+function crdbText (crdb: Crdb): string {
   return JSON.stringify(crdbToRecord(crdb))
 }
 

@@ -20,6 +20,8 @@ const UI = HERE.pathname.endsWith('/src/ui/') ? new URL('../../../dist/ui/', imp
 const FILES = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'timeline.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8'
 } as const
 type UiFile = keyof typeof FILES
